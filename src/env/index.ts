@@ -1,0 +1,7 @@
+export { systemClock, ManualClock } from './clock.js'
+export type { Clock, TimerHandle } from './clock.js'
+export { SeededRandom, systemRandom } from './random.js'
+export type { Random } from './random.js'
+export { createLogger, silentLogger, MemoryLogger, logOnce, LOG_LEVELS } from './logger.js'
+export type { Logger, LogLevel, LogFields, LogRecord, LoggerInit } from './logger.js'
+export { TimerHeap } from './timer-heap.js'
