@@ -1,0 +1,347 @@
+/**
+ * HashRing: consistent hashing with virtual nodes (Karger et al. 1997; Dynamo's preference lists, 2007).
+ *
+ * Every peer places `vnodes` points on the circle [0, 2^52), hashed from its id (see hash.ts); a key's
+ * point is the hash of its namespace and key; the key belongs to the first point clockwise, and its
+ * preference list is the first `replicas` *distinct* peers met walking clockwise from there.
+ *
+ * Invariants:
+ * - Points are sorted by (point, peer id): equal points (a 52-bit collision, ~1e-5 for a 1,000-peer ring)
+ *   are ordered by peer id, so every peer builds the same ring from the same member set.
+ * - The ring depends only on the set of peers and `vnodes`, never on the order peers were added
+ *   (`checksum()` identifies it). Adding a peer moves keys only to that peer; removing one moves only
+ *   its keys, and a preference list changes only by the peer that came or went.
+ * - Lookups allocate nothing: `primary` costs one hash and one bucketed binary search, the `...Into`
+ *   and `...At` variants write into the caller's array.
+ *
+ * A HashRing is immutable: `withPeer`, `withoutPeer` and `withPeerSet` return a new ring and share
+ * nothing mutable with the old one. Rebalancing needs the old and the new ring side by side (which
+ * ranges changed owner), an operation in flight keeps the snapshot it started with, and membership
+ * changes are rare next to lookups, so paying O(points) per change (a merge, no re-hash of existing
+ * peers) for never having a ring change under a reader is a good trade.
+ */
+import { InvalidOptionError } from '../errors.js'
+import { keyPoint, RING_SIZE, vnodePoint, xxh64 } from './hash.js'
+import { arcLength, bucketBits, buildBucketIndex, successorIndex } from './placement.js'
+
+/** Default points per peer: see bench/ring.ts (load spread vs memory and build time). */
+export const DEFAULT_VNODES = 256
+export const MAX_VNODES = 4096
+
+export interface HashRingInit {
+  /**
+   * Virtual nodes (points) per peer, an integer in 1..4096. The spread of the peers' shares of the ring
+   * shrinks like 1/sqrt(vnodes) (at 256, a typical peer owns within ~6 % of its fair share); each point
+   * costs ~13 bytes and one hash when the peer joins.
+   * @default 256
+   */
+  vnodes?: number
+  /** Peer ids on the ring from the start (order does not matter, duplicates are ignored). @default [] */
+  peers?: Iterable<string>
+}
+
+/** A clockwise arc (start, end] of the ring owned by the vnode at `end`; `start === end` is the whole ring. */
+export interface RingRange {
+  /** Exclusive start point. */
+  start: number
+  /** Inclusive end point: the owning vnode's point. */
+  end: number
+  /** The peer that owns the arc (the first entry of its preference list). */
+  owner: string
+}
+
+export function createHashRing (init: HashRingInit = {}): HashRing {
+  return HashRing.create(init)
+}
+
+export class HashRing {
+  /** Points per peer. */
+  readonly vnodes: number
+  /** Peer ids in ascending order; an owner index points into this. */
+  readonly #peers: readonly string[]
+  readonly #peerIndex: Map<string, number>
+  /** Sorted by (point, owner): the ring. */
+  readonly #points: Float64Array
+  /** `#owners[i]` is the index in `#peers` of the peer whose vnode is at `#points[i]`. */
+  readonly #owners: Uint32Array
+  readonly #buckets: Uint32Array
+  readonly #bucketWidth: number
+  /** Scratch for distinct-peer walks: `#seen[p] === #stamp` means peer p is already in the list. */
+  readonly #seen: Uint32Array
+  #stamp = 0
+  #checksum: string | undefined
+
+  private constructor (vnodes: number, peers: readonly string[], points: Float64Array, owners: Uint32Array) {
+    this.vnodes = vnodes
+    this.#peers = Object.freeze(peers.slice())
+    this.#peerIndex = new Map(peers.map((p, i) => [p, i]))
+    this.#points = points
+    this.#owners = owners
+    const bits = bucketBits(points.length)
+    this.#buckets = buildBucketIndex(points, bits)
+    this.#bucketWidth = RING_SIZE / 2 ** bits
+    this.#seen = new Uint32Array(peers.length)
+  }
+
+  /** Builds a ring; throws InvalidOptionError on a bad option. */
+  static create (init: HashRingInit = {}): HashRing {
+    const vnodes = init.vnodes ?? DEFAULT_VNODES
+    if (!Number.isInteger(vnodes) || vnodes < 1 || vnodes > MAX_VNODES) {
+      throw new InvalidOptionError(`vnodes must be an integer from 1 to ${MAX_VNODES}, got ${String(vnodes)}; leave it unset for the default of ${DEFAULT_VNODES}`)
+    }
+    const empty = new HashRing(vnodes, [], new Float64Array(0), new Uint32Array(0))
+    return init.peers === undefined ? empty : empty.withPeerSet(init.peers)
+  }
+
+  /** Number of peers. */
+  get size (): number { return this.#peers.length }
+
+  /** Number of points (vnodes of all peers). */
+  get pointCount (): number { return this.#points.length }
+
+  /** Bytes held by the ring's typed arrays (points, owners, bucket index, scratch): its memory cost. */
+  get memoryBytes (): number {
+    return this.#points.byteLength + this.#owners.byteLength + this.#buckets.byteLength + this.#seen.byteLength
+  }
+
+  /** Peer ids in ascending order. */
+  peers (): readonly string[] { return this.#peers }
+
+  has (peer: string): boolean { return this.#peerIndex.has(peer) }
+
+  /** This ring plus `peer` (the same ring if it is already there). */
+  withPeer (peer: string): HashRing {
+    return this.has(peer) ? this : this.withPeerSet([...this.#peers, peer])
+  }
+
+  /** This ring without `peer` (the same ring if it is not there). */
+  withoutPeer (peer: string): HashRing {
+    return this.has(peer) ? this.withPeerSet(this.#peers.filter((p) => p !== peer)) : this
+  }
+
+  /**
+   * A ring of exactly these peers (e.g. the alive members of a membership view). Points of peers that
+   * stay are reused, only newcomers are hashed: O(points + new points * log).
+   */
+  withPeerSet (peers: Iterable<string>): HashRing {
+    const next = [...new Set(peers)]
+    for (const p of next) {
+      if (typeof p !== 'string' || p.length === 0) throw new InvalidOptionError(`a peer id must be a non-empty string, got ${JSON.stringify(p)}`)
+    }
+    next.sort(comparePeerIds)
+    if (next.length === this.#peers.length && next.every((p, i) => p === this.#peers[i])) return this
+
+    // Where each old owner index goes (-1: removed). Removing and inserting in a sorted list keeps the
+    // relative order of the peers that stay, so the old (point, owner) order stays sorted after remapping.
+    const nextIndex = new Map(next.map((p, i) => [p, i]))
+    const remap = new Int32Array(this.#peers.length)
+    let kept = 0
+    for (let i = 0; i < this.#peers.length; i++) {
+      const j = nextIndex.get(this.#peers[i])
+      remap[i] = j ?? -1
+      if (j !== undefined) kept++
+    }
+    const oldPoints = new Float64Array(kept * this.vnodes)
+    const oldOwners = new Uint32Array(kept * this.vnodes)
+    let n = 0
+    for (let i = 0; i < this.#points.length; i++) {
+      const owner = remap[this.#owners[i]]
+      if (owner < 0) continue
+      oldPoints[n] = this.#points[i]
+      oldOwners[n] = owner
+      n++
+    }
+
+    const parts: SortedPoints[] = [{ points: oldPoints, owners: oldOwners }]
+    for (let i = 0; i < next.length; i++) {
+      if (!this.#peerIndex.has(next[i])) parts.push(peerPoints(next[i], i, this.vnodes))
+    }
+    const merged = mergeAll(parts)
+    return new HashRing(this.vnodes, next, merged.points, merged.owners)
+  }
+
+  /** Where a key of a namespace lands on the ring (see hash.ts). */
+  keyPoint (namespace: string, key: string | Uint8Array): number {
+    return keyPoint(namespace, key)
+  }
+
+  /** The peer that owns a key (first of its preference list); undefined on an empty ring. */
+  primary (namespace: string, key: string | Uint8Array): string | undefined {
+    if (this.#points.length === 0) return undefined
+    const i = successorIndex(this.#points, this.#buckets, this.#bucketWidth, keyPoint(namespace, key))
+    return this.#peers[this.#owners[i]]
+  }
+
+  /** The peer that owns a point; undefined on an empty ring. */
+  primaryAt (point: number): string | undefined {
+    checkPoint(point)
+    if (this.#points.length === 0) return undefined
+    return this.#peers[this.#owners[successorIndex(this.#points, this.#buckets, this.#bucketWidth, point)]]
+  }
+
+  /**
+   * The first `replicas` distinct peers clockwise from the key: its replicas, primary first. Fewer when
+   * the ring has fewer peers (then all of them). Allocates the returned array; see `preferenceListInto`.
+   */
+  preferenceList (namespace: string, key: string | Uint8Array, replicas: number): string[] {
+    const out: string[] = []
+    this.preferenceListAt(keyPoint(namespace, key), replicas, out)
+    return out
+  }
+
+  /** `preferenceList` written into `out` (truncated to the count, which is returned): no allocation. */
+  preferenceListInto (namespace: string, key: string | Uint8Array, replicas: number, out: string[]): number {
+    return this.preferenceListAt(keyPoint(namespace, key), replicas, out)
+  }
+
+  /** The preference list of a point (e.g. a range's `end`), written into `out`; returns the count. */
+  preferenceListAt (point: number, replicas: number, out: string[]): number {
+    checkReplicas(replicas)
+    checkPoint(point)
+    const points = this.#points
+    const n = points.length
+    const want = Math.min(replicas, this.#peers.length)
+    if (want === 0) { out.length = 0; return 0 }
+    const stamp = this.#nextStamp()
+    const seen = this.#seen
+    const owners = this.#owners
+    let i = successorIndex(points, this.#buckets, this.#bucketWidth, point)
+    let count = 0
+    // Every peer has at least one point, so a full turn always finds `want` distinct peers.
+    for (let step = 0; step < n && count < want; step++) {
+      const owner = owners[i]
+      if (seen[owner] !== stamp) {
+        seen[owner] = stamp
+        out[count++] = this.#peers[owner]
+      }
+      if (++i === n) i = 0
+    }
+    // Setting `length` costs a runtime call (~50 ns) even when unchanged; skip it when it already fits.
+    if (out.length !== count) out.length = count
+    return count
+  }
+
+  /** Every arc of the ring with its owner, in clockwise order from point 0. Empty for an empty ring. */
+  ranges (): RingRange[] {
+    const points = this.#points
+    const n = points.length
+    const out: RingRange[] = []
+    if (n === 0) return out
+    // Only the first vnode of a run of equal points owns an arc (the others own an empty one).
+    let previous = points[n - 1]
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && points[i] === points[i - 1]) continue
+      out.push({ start: previous, end: points[i], owner: this.#peers[this.#owners[i]] })
+      previous = points[i]
+    }
+    // With one distinct point the loop made (p, p], the whole ring, as it should.
+    return out
+  }
+
+  /** The arcs one peer owns, clockwise from point 0. */
+  rangesOf (peer: string): RingRange[] {
+    return this.ranges().filter((r) => r.owner === peer)
+  }
+
+  /** The arc that contains `point` (an integer in [0, 2^52)); undefined on an empty ring. */
+  rangeOf (point: number): RingRange | undefined {
+    checkPoint(point)
+    const points = this.#points
+    const n = points.length
+    if (n === 0) return undefined
+    // The successor is the first of its run of equal points, so the point before it is strictly smaller
+    // (or, wrapping, the largest point, which equals it only when the ring has one distinct point).
+    const i = successorIndex(points, this.#buckets, this.#bucketWidth, point)
+    const start = points[i === 0 ? n - 1 : i - 1]
+    return { start, end: points[i], owner: this.#peers[this.#owners[i]] }
+  }
+
+  /** The fraction of the ring (hence of uniformly spread keys) each peer owns; the values sum to 1. */
+  shares (): Map<string, number> {
+    const out = new Map<string, number>(this.#peers.map((p) => [p, 0]))
+    for (const r of this.ranges()) out.set(r.owner, out.get(r.owner)! + arcLength(r.start, r.end) / RING_SIZE)
+    return out
+  }
+
+  /**
+   * Identifies the ring: 16 hex digits of xxh64 over the placement scheme, `vnodes` and the sorted peer
+   * ids. Two rings with the same checksum place every key identically, however they were built.
+   */
+  checksum (): string {
+    this.#checksum ??= ringChecksum(this.vnodes, this.#peers)
+    return this.#checksum
+  }
+
+  #nextStamp (): number {
+    if (this.#stamp === 0xffffffff) {
+      this.#seen.fill(0)
+      this.#stamp = 0
+    }
+    return ++this.#stamp
+  }
+}
+
+interface SortedPoints { points: Float64Array, owners: Uint32Array }
+
+/** Ascending peer-id order (UTF-16 code units): the tie-break for equal points and the owner index order. */
+export function comparePeerIds (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** The checksum of a ring with these (sorted) peers; see `HashRing.checksum`. */
+export function ringChecksum (vnodes: number, sortedPeers: readonly string[]): string {
+  let text = `meshcache-ring/1 xxh64-top52 vnodes=${vnodes}`
+  for (const p of sortedPeers) text += ` ${p.length}:${p}`
+  return xxh64(text).toString(16).padStart(16, '0')
+}
+
+/** One peer's points, sorted (all with the same owner). */
+function peerPoints (peer: string, owner: number, vnodes: number): SortedPoints {
+  const points = new Float64Array(vnodes)
+  for (let i = 0; i < vnodes; i++) points[i] = vnodePoint(peer, i)
+  points.sort()
+  return { points, owners: new Uint32Array(vnodes).fill(owner) }
+}
+
+/** Merges two arrays sorted by (point, owner) into one. */
+export function mergeSorted (a: SortedPoints, b: SortedPoints): SortedPoints {
+  const na = a.points.length
+  const nb = b.points.length
+  const points = new Float64Array(na + nb)
+  const owners = new Uint32Array(na + nb)
+  let i = 0
+  let j = 0
+  let k = 0
+  while (i < na && j < nb) {
+    const pa = a.points[i]
+    const pb = b.points[j]
+    if (pa < pb || (pa === pb && a.owners[i] < b.owners[j])) {
+      points[k] = pa; owners[k++] = a.owners[i++]
+    } else {
+      points[k] = pb; owners[k++] = b.owners[j++]
+    }
+  }
+  while (i < na) { points[k] = a.points[i]; owners[k++] = a.owners[i++] }
+  while (j < nb) { points[k] = b.points[j]; owners[k++] = b.owners[j++] }
+  return { points, owners }
+}
+
+/** Pairwise merging: O(total * log(parts)). */
+function mergeAll (parts: SortedPoints[]): SortedPoints {
+  while (parts.length > 1) {
+    const next: SortedPoints[] = []
+    for (let i = 0; i < parts.length; i += 2) next.push(i + 1 < parts.length ? mergeSorted(parts[i], parts[i + 1]) : parts[i])
+    parts = next
+  }
+  return parts[0]
+}
+
+function checkReplicas (replicas: number): void {
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    throw new InvalidOptionError(`replicas must be an integer >= 1, got ${String(replicas)}; use 1 for the primary alone (more than the number of peers is fine: all peers are returned)`)
+  }
+}
+
+function checkPoint (point: number): void {
+  if (!(point >= 0 && point < RING_SIZE)) throw new RangeError(`a ring point is a number in [0, 2^52), got ${point}`)
+}
