@@ -14,3 +14,11 @@ export {
   checkProbability, checkNonNegative, checkPositive, checkInteger, checkPeers, checkDuration, checkSeed,
   parseNumber, parseSeed, parsePeers, parseProbability, parseDuration
 } from './validate.js'
+export { Nemesis, scripted, planRandomNemesis, randomNemesis, describeEvent, eventFields } from './nemesis.js'
+export type { NemesisEvent, NemesisEventType, NemesisLogEntry, NemesisInit, RandomNemesisInit } from './nemesis.js'
+export { percentile, summarize } from './stats.js'
+export type { Summary } from './stats.js'
+export { renderTimeline, niceTicks, escapeXml } from './svg.js'
+export type { TimelineInit, TimelineSeries, TimelineEvent, TimelineSpan } from './svg.js'
+export { runSyntheticLoad } from './load.js'
+export type { SyntheticLoadInit, SyntheticLoadResult } from './load.js'
