@@ -223,19 +223,7 @@ export class HashRing {
 
   /** Every arc of the ring with its owner, in clockwise order from point 0. Empty for an empty ring. */
   ranges (): RingRange[] {
-    const points = this.#points
-    const n = points.length
-    const out: RingRange[] = []
-    if (n === 0) return out
-    // Only the first vnode of a run of equal points owns an arc (the others own an empty one).
-    let previous = points[n - 1]
-    for (let i = 0; i < n; i++) {
-      if (i > 0 && points[i] === points[i - 1]) continue
-      out.push({ start: previous, end: points[i], owner: this.#peers[this.#owners[i]] })
-      previous = points[i]
-    }
-    // With one distinct point the loop made (p, p], the whole ring, as it should.
-    return out
+    return rangesOfPoints(this.#points, this.#owners, this.#peers)
   }
 
   /** The arcs one peer owns, clockwise from point 0. */
@@ -301,6 +289,24 @@ function peerPoints (peer: string, owner: number, vnodes: number): SortedPoints 
   for (let i = 0; i < vnodes; i++) points[i] = vnodePoint(peer, i)
   points.sort()
   return { points, owners: new Uint32Array(vnodes).fill(owner) }
+}
+
+/**
+ * The arcs of a ring given as points sorted by (point, owner): one arc per distinct point, owned by the
+ * first vnode of a run of equal points (the others own an empty arc and are left out).
+ */
+export function rangesOfPoints (points: Float64Array, owners: Uint32Array, peers: readonly string[]): RingRange[] {
+  const n = points.length
+  const out: RingRange[] = []
+  if (n === 0) return out
+  let previous = points[n - 1]
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && points[i] === points[i - 1]) continue
+    out.push({ start: previous, end: points[i], owner: peers[owners[i]] })
+    previous = points[i]
+  }
+  // With one distinct point the loop made (p, p], the whole ring, as it should.
+  return out
 }
 
 /** Merges two arrays sorted by (point, owner) into one. */

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionError } from '../../src/errors.js'
 import { arcContains, arcLength, createHashRing, DEFAULT_VNODES, keyPoint, RING_SIZE, vnodePoint, type HashRing } from '../../src/ring/index.js'
-import { mergeSorted } from '../../src/ring/hash-ring.js'
+import { mergeSorted, rangesOfPoints } from '../../src/ring/hash-ring.js'
 
 const SEED = 0xc0ffee
 const PEERS = ['peer-a', 'peer-b', 'peer-c', 'peer-d', 'peer-e']
@@ -188,6 +188,15 @@ describe('HashRing ranges', () => {
     expect([...m.points]).toEqual([1, 5, 5, 9, 9, 12])
     expect([...m.owners]).toEqual([2, 0, 2, 2, 3, 0])
     expect(mergeSorted(b, a)).toEqual(m)
+  })
+
+  it.each([
+    ['distinct points', [3, 8], [0, 1], [{ start: 8, end: 3, owner: 'a' }, { start: 3, end: 8, owner: 'b' }]],
+    ['a tie: the lower peer id owns the arc, the other an empty one', [5, 5, 9], [0, 1, 0], [{ start: 9, end: 5, owner: 'a' }, { start: 5, end: 9, owner: 'a' }]],
+    ['a tie at the end', [2, 6, 6], [1, 0, 1], [{ start: 6, end: 2, owner: 'b' }, { start: 2, end: 6, owner: 'a' }]],
+    ['one distinct point: the whole ring', [7, 7], [0, 1], [{ start: 7, end: 7, owner: 'a' }]]
+  ])('lists arcs for %s', (_name, points, owners, expected) => {
+    expect(rangesOfPoints(new Float64Array(points), new Uint32Array(owners), ['a', 'b'])).toEqual(expected)
   })
 })
 
