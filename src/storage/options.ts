@@ -1,0 +1,217 @@
+/**
+ * Options of the local store (`LocalStoreInit`) and the small named functions that derive its sizes.
+ * Every option is checked at construction; a bad one throws `InvalidOptionError` saying how to fix it.
+ */
+import type { Clock } from '../env/clock.js'
+import { InvalidOptionError } from '../errors.js'
+import { Hlc } from './hlc.js'
+
+/** Eviction policies: W-TinyLFU (Caffeine's, the default) or plain least-recently-used. */
+export type EvictionPolicy = 'w-tinylfu' | 'lru'
+
+/**
+ * Why an entry left the store, as reported to `onRemove` and counted in `stats().evictions`:
+ * - `'evict'`: pushed out to stay within `maxBytes` / `maxEntries` (including a new entry that
+ *   W-TinyLFU refused to admit);
+ * - `'expire'`: its TTL or max-idle time ran out;
+ * - `'delete'`: deleted (`delete`, `deleteMany`, `clear`, or a replicated tombstone);
+ * - `'set'`: overwritten by a newer value (a local `set` or a replicated write).
+ */
+export type RemovalReason = 'evict' | 'expire' | 'delete' | 'set'
+
+export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['w-tinylfu', 'lru']
+
+/**
+ * Accounted cost of one entry beyond its key and value bytes, in bytes: what the store really spends per
+ * entry outside the key and value, rounded up. Measured at 1M entries (see `bench/store.ts`):
+ * - 56 bytes: the entry's metadata record (hash, LRU links, location, lengths, flags, version, expiry,
+ *   idle deadline), one interleaved typed-array record per entry;
+ * - 4 bytes: the record header in the arena (owner slot, or the dead record's length);
+ * - 8–17 bytes: its share of the open-addressing table (4-byte cells, load between 0.35 and 0.7);
+ * - 0–16 bytes: its share of the frequency sketch (W-TinyLFU only; 16 four-bit counters per entry,
+ *   rounded up to a power of two).
+ * A tombstone costs its key bytes plus this constant. Arena fragmentation (bounded by the compactor at a
+ * quarter of the live bytes) and partly filled chunks are not charged per entry.
+ */
+export const ENTRY_OVERHEAD_BYTES = 80
+
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
+export const DEFAULT_MAX_KEY_BYTES = 4096
+/** Keys are at most 65535 stored bytes: the length lives in 16 bits of the entry's record. */
+export const MAX_KEY_BYTES_LIMIT = 0xffff
+export const DEFAULT_TOMBSTONE_GRACE_MS = 5 * 60 * 1000
+export const DEFAULT_HASH_SEED = 0x2f6b9c1d
+
+/** W-TinyLFU's admission window as a fraction of the capacity (Caffeine's initial 1%). */
+export const WINDOW_FRACTION = 0.01
+/** The protected segment as a fraction of the main space (Caffeine's 80%). */
+export const PROTECTED_FRACTION = 0.8
+
+export interface LocalStoreInit {
+  /** Time source (only `now()` is read; the store sets no timers). Required. */
+  clock: Clock
+  /** This peer's id, written into the version of every local write. Required, non-empty. */
+  writerId: string
+  /**
+   * Upper bound of the accounted bytes: for every entry its key bytes + value bytes +
+   * `ENTRY_OVERHEAD_BYTES`, tombstones included (key + overhead). Must exceed `ENTRY_OVERHEAD_BYTES`.
+   * @default 67108864 (64 MiB)
+   */
+  maxBytes?: number
+  /** Upper bound of entries (tombstones included). @default unbounded (only `maxBytes` applies) */
+  maxEntries?: number
+  /** Largest value accepted, in bytes; a larger one is refused with `ValueTooLargeError`. @default 1048576 (1 MiB) */
+  maxValueBytes?: number
+  /**
+   * Largest key accepted, in stored bytes (Latin-1 keys 1 byte per character, others 2), at most 65535;
+   * a longer key is refused with `InvalidKeyError`. @default 4096
+   */
+  maxKeyBytes?: number
+  /** TTL of a `set` that gives none, in milliseconds. @default none (entries do not expire) */
+  defaultTtlMs?: number
+  /** An entry expires when it has not been read (`get`/`getMany`) for this long, in milliseconds. @default none */
+  maxIdleMs?: number
+  /** Eviction policy. @default 'w-tinylfu' */
+  eviction?: EvictionPolicy
+  /**
+   * How long a tombstone (a deleted key's version) is kept before the sweep collects it, in milliseconds.
+   * Must outlast replication's anti-entropy period, or a deleted value may come back. 0 keeps no tombstones.
+   * @default 300000 (5 minutes)
+   */
+  tombstoneGraceMs?: number
+  /** Called once for every entry that leaves the store, after the store is consistent again. @default none */
+  onRemove?: (key: string, reason: RemovalReason) => void
+  /** Hybrid logical clock to version writes with; share one per peer. @default a new `Hlc` on `clock` */
+  hlc?: Hlc
+  /**
+   * Seed of the key hash (a 32-bit integer). Give each process a random one (from the peer's seeded
+   * `Random`) so clients cannot craft colliding keys. @default a fixed constant
+   */
+  hashSeed?: number
+  /**
+   * Size of the arena's chunks, in bytes (at least 1024). @default maxBytes / 16 rounded down to a power
+   * of two, between 4 KiB and 4 MiB
+   */
+  arenaChunkBytes?: number
+}
+
+/** The options after validation and defaults. */
+export interface ResolvedInit {
+  clock: Clock
+  writerId: string
+  maxBytes: number
+  maxEntries: number
+  maxValueBytes: number
+  maxKeyBytes: number
+  defaultTtlMs: number
+  maxIdleMs: number
+  eviction: EvictionPolicy
+  tombstoneGraceMs: number
+  onRemove: ((key: string, reason: RemovalReason) => void) | undefined
+  hlc: Hlc
+  hashSeed: number
+  arenaChunkBytes: number
+}
+
+/** Default chunk size: a sixteenth of the byte budget, as a power of two in [4 KiB, 4 MiB]. */
+export function defaultChunkBytes (maxBytes: number): number {
+  let c = 4096
+  while (c < 4 * 1024 * 1024 && c * 2 <= maxBytes / 16) c *= 2
+  return c
+}
+
+/** W-TinyLFU window capacity for a capacity `max`: 1%, at least one entry when counting entries. */
+export function windowMaximum (max: number, atLeastOne: boolean): number {
+  if (max === Infinity) return Infinity
+  const w = Math.floor(max * WINDOW_FRACTION)
+  return atLeastOne ? Math.max(1, w) : w
+}
+
+/** W-TinyLFU protected-segment capacity: 80% of what the window leaves. */
+export function protectedMaximum (max: number, window: number): number {
+  if (max === Infinity) return Infinity
+  return Math.floor((max - window) * PROTECTED_FRACTION)
+}
+
+export function resolveInit (init: LocalStoreInit): ResolvedInit {
+  if (init === null || typeof init !== 'object') {
+    throw new InvalidOptionError('LocalStore needs an options object: new LocalStore({ clock, writerId })')
+  }
+  const clock = init.clock
+  if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function') {
+    throw new InvalidOptionError('LocalStore: clock is required; pass systemClock from src/env, or a ManualClock in tests')
+  }
+  if (typeof init.writerId !== 'string' || init.writerId.length === 0) {
+    throw new InvalidOptionError(`LocalStore: writerId must be a non-empty string (this peer's id), got ${JSON.stringify(init.writerId)}`)
+  }
+  const maxBytes = positiveInteger('maxBytes', init.maxBytes, DEFAULT_MAX_BYTES)
+  if (maxBytes <= ENTRY_OVERHEAD_BYTES) {
+    throw new InvalidOptionError(`LocalStore: maxBytes must exceed the per-entry overhead of ${ENTRY_OVERHEAD_BYTES} bytes, got ${maxBytes}; use at least a few KiB`)
+  }
+  const maxEntries = init.maxEntries === undefined ? Infinity : positiveInteger('maxEntries', init.maxEntries, 0)
+  const maxValueBytes = positiveInteger('maxValueBytes', init.maxValueBytes, DEFAULT_MAX_VALUE_BYTES)
+  const maxKeyBytes = positiveInteger('maxKeyBytes', init.maxKeyBytes, DEFAULT_MAX_KEY_BYTES)
+  if (maxKeyBytes > MAX_KEY_BYTES_LIMIT) {
+    throw new InvalidOptionError(`LocalStore: maxKeyBytes must be at most ${MAX_KEY_BYTES_LIMIT}, got ${maxKeyBytes}`)
+  }
+  const defaultTtlMs = optionalDuration('defaultTtlMs', init.defaultTtlMs)
+  const maxIdleMs = optionalDuration('maxIdleMs', init.maxIdleMs)
+  const eviction = init.eviction ?? 'w-tinylfu'
+  if (!EVICTION_POLICIES.includes(eviction)) {
+    throw new InvalidOptionError(`LocalStore: eviction must be one of ${EVICTION_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(eviction)}`)
+  }
+  const tombstoneGraceMs = init.tombstoneGraceMs ?? DEFAULT_TOMBSTONE_GRACE_MS
+  if (typeof tombstoneGraceMs !== 'number' || !Number.isFinite(tombstoneGraceMs) || tombstoneGraceMs < 0) {
+    throw new InvalidOptionError(`LocalStore: tombstoneGraceMs must be a finite number of milliseconds >= 0 (0 keeps no tombstones), got ${String(tombstoneGraceMs)}`)
+  }
+  if (init.onRemove !== undefined && typeof init.onRemove !== 'function') {
+    throw new InvalidOptionError('LocalStore: onRemove must be a function (key, reason) => void, or left out')
+  }
+  if (init.hlc !== undefined && !(init.hlc instanceof Hlc)) {
+    throw new InvalidOptionError('LocalStore: hlc must be an Hlc from src/storage/hlc.ts, or left out')
+  }
+  const hashSeed = init.hashSeed ?? DEFAULT_HASH_SEED
+  if (!Number.isInteger(hashSeed) || hashSeed < -0x80000000 || hashSeed > 0xffffffff) {
+    throw new InvalidOptionError(`LocalStore: hashSeed must be a 32-bit integer (e.g. random.uint32()), got ${String(hashSeed)}`)
+  }
+  const arenaChunkBytes = init.arenaChunkBytes === undefined
+    ? defaultChunkBytes(maxBytes)
+    : positiveInteger('arenaChunkBytes', init.arenaChunkBytes, 0)
+  if (arenaChunkBytes < 1024 || arenaChunkBytes > 1024 * 1024 * 1024) {
+    throw new InvalidOptionError(`LocalStore: arenaChunkBytes must be between 1024 and 1073741824, got ${arenaChunkBytes}; leave it out for the default`)
+  }
+  return {
+    clock,
+    writerId: init.writerId,
+    maxBytes,
+    maxEntries,
+    maxValueBytes,
+    maxKeyBytes,
+    defaultTtlMs,
+    maxIdleMs,
+    eviction,
+    tombstoneGraceMs,
+    onRemove: init.onRemove,
+    hlc: init.hlc ?? new Hlc(clock),
+    hashSeed: hashSeed | 0,
+    arenaChunkBytes
+  }
+}
+
+function positiveInteger (name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(`LocalStore: ${name} must be a positive integer, got ${String(value)}`)
+  }
+  return value
+}
+
+/** A TTL-like option: undefined (none, returned as 0) or a positive finite number of milliseconds. */
+function optionalDuration (name: string, value: number | undefined): number {
+  if (value === undefined) return 0
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionError(`LocalStore: ${name} must be a positive, finite number of milliseconds (or left out for none), got ${String(value)}`)
+  }
+  return value
+}
