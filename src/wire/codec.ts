@@ -5,9 +5,11 @@
  * below. The Reader is written for hostile input: every read checks the bytes that remain, every length
  * is checked against both the remaining bytes and a configured limit *before* anything is allocated, and
  * the only exception it throws is `DecodeError` (with a stable `reason`). Varints are unsigned LEB128 up
- * to 2^53 - 1, so a number always fits a JavaScript double exactly.
+ * to 2^53 - 1, so a number always fits a JavaScript double exactly, and minimally encoded (no padding
+ * 0x80 groups), so one message has exactly one encoding. Strings are well-formed UTF-16 on the way in
+ * (a lone surrogate would silently become U+FFFD and alias another key) and exact UTF-8 on the way out.
  */
-import { MeshcacheError } from '../errors.js'
+import { InvalidOptionError, MeshcacheError } from '../errors.js'
 
 /** The protocol version this build speaks. A frame with another version is refused. */
 export const WIRE_VERSION = 1
@@ -48,7 +50,8 @@ export class EncodeError extends MeshcacheError {
   constructor (message: string) { super('ERR_ENCODE', message) }
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: keep a leading U+FEFF in the string (the default strips it, so "\uFEFFk" would decode as "k").
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const utf8Encoder = new TextEncoder()
 
 export class Reader {
@@ -86,7 +89,10 @@ export class Reader {
     return v === 1
   }
 
-  /** Unsigned LEB128, at most 2^53 - 1 (8 bytes of 7 bits would overflow; we stop at 53 bits). */
+  /**
+   * Unsigned LEB128, at most 2^53 - 1 (8 bytes of 7 bits would overflow; we stop at 53 bits), minimally
+   * encoded: a last byte of 0 after other bytes (e.g. 0x80 0x00 for 0) is padding and is refused.
+   */
   varint (): number {
     let result = 0
     let scale = 1
@@ -96,6 +102,7 @@ export class Reader {
       result += (b & 0x7f) * scale
       if ((b & 0x80) === 0) {
         if (result > Number.MAX_SAFE_INTEGER) break
+        if (b === 0 && i > 0) throw new DecodeError('bad-varint', 'varint is not minimally encoded (padded with a zero group)')
         return result
       }
       scale *= 128
@@ -161,7 +168,7 @@ export class Writer {
     const need = this.#pos + n
     if (need > this.limits.maxFrameBytes) throw new EncodeError(`frame would be over the limit of ${this.limits.maxFrameBytes} bytes`)
     if (need <= this.#buf.byteLength) return
-    let size = this.#buf.byteLength * 2
+    let size = Math.max(64, this.#buf.byteLength * 2)
     while (size < need) size *= 2
     const next = new Uint8Array(Math.min(size, Math.max(need, this.limits.maxFrameBytes)))
     next.set(this.#buf.subarray(0, this.#pos))
@@ -177,7 +184,8 @@ export class Writer {
 
   varint (v: number): this {
     if (!Number.isSafeInteger(v) || v < 0) throw new EncodeError(`varint must be a safe unsigned integer, got ${v}`)
-    this.#ensure(8)
+    // Reserve the exact length: reserving a fixed 8 bytes refused a short varint near the frame limit.
+    this.#ensure(varintLength(v))
     while (v >= 0x80) {
       this.#buf[this.#pos++] = (v % 128) | 0x80
       v = Math.floor(v / 128)
@@ -196,6 +204,7 @@ export class Writer {
   }
 
   string (s: string, maxBytes: number, what = 'string'): this {
+    if (!s.isWellFormed()) throw new EncodeError(`${what} is not well-formed UTF-16 (it has a lone surrogate)`)
     return this.bytes(utf8Encoder.encode(s), maxBytes, what)
   }
 
@@ -206,14 +215,24 @@ export class Writer {
   finish (): Uint8Array { return this.#buf.slice(0, this.#pos) }
 }
 
-/** Checks a partial limits object and fills in defaults; throws a clear TypeError on a bad value. */
+/** Bytes the minimal LEB128 encoding of a safe unsigned integer takes (1 to 8). */
+export function varintLength (v: number): number {
+  let n = 1
+  while (v >= 0x80) {
+    v = Math.floor(v / 128)
+    n++
+  }
+  return n
+}
+
+/** Checks a partial limits object and fills in defaults; throws InvalidOptionError on a bad value. */
 export function resolveWireLimits (partial: Partial<WireLimits> = {}): WireLimits {
   const out = { ...DEFAULT_WIRE_LIMITS, ...partial }
   for (const [name, v] of Object.entries(out)) {
-    if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`wire limit ${name} must be a positive integer, got ${String(v)}`)
+    if (!Number.isSafeInteger(v) || v < 1) throw new InvalidOptionError(`wire limit ${name} must be a positive integer, got ${String(v)}`)
   }
   if (out.maxKeyBytes + out.maxValueBytes > out.maxFrameBytes) {
-    throw new TypeError(`wire limits: maxKeyBytes + maxValueBytes (${out.maxKeyBytes + out.maxValueBytes}) must fit in maxFrameBytes (${out.maxFrameBytes})`)
+    throw new InvalidOptionError(`wire limits: maxKeyBytes + maxValueBytes (${out.maxKeyBytes + out.maxValueBytes}) must fit in maxFrameBytes (${out.maxFrameBytes})`)
   }
   return out
 }
