@@ -52,59 +52,87 @@ export class SimEvent {
 }
 
 export class EventQueue {
-  #items: SimEvent[] = []
+  // Keys live in typed arrays beside the events, so sifting compares numbers in contiguous memory
+  // instead of chasing a pointer per comparison (measured faster than a heap of objects; a 4-ary heap measured no better).
+  #times = new Float64Array(1024)
+  #seqs = new Float64Array(1024)
+  #events: Array<SimEvent | undefined> = new Array(1024)
+  #size = 0
   #seq = 1
 
-  get size (): number { return this.#items.length }
+  get size (): number { return this.#size }
 
   push (ev: SimEvent): void {
-    ev.seq = this.#seq++
-    const items = this.#items
-    let i = items.length
-    items.push(ev)
+    const s = this.#seq++
+    ev.seq = s
+    if (this.#size === this.#times.length) this.#grow()
+    const times = this.#times
+    const seqs = this.#seqs
+    const events = this.#events
     const t = ev.time
-    const s = ev.seq
+    let i = this.#size++
     while (i > 0) {
       const parent = (i - 1) >> 1
-      const p = items[parent]
-      if (p.time < t || (p.time === t && p.seq < s)) break
-      items[i] = p
+      const pt = times[parent]
+      if (pt < t || (pt === t && seqs[parent] < s)) break
+      times[i] = pt
+      seqs[i] = seqs[parent]
+      events[i] = events[parent]
       i = parent
     }
-    items[i] = ev
+    times[i] = t
+    seqs[i] = s
+    events[i] = ev
   }
 
   /** Time of the earliest event (cancelled ones included), or Infinity when empty. */
   peekTime (): number {
-    return this.#items.length > 0 ? this.#items[0].time : Infinity
+    return this.#size > 0 ? this.#times[0] : Infinity
   }
 
   /** Removes and returns the earliest event; the queue must not be empty. */
   pop (): SimEvent {
-    const items = this.#items
-    const top = items[0]
-    const last = items.pop()!
-    const n = items.length
+    const times = this.#times
+    const seqs = this.#seqs
+    const events = this.#events
+    const top = events[0]!
+    const n = --this.#size
     if (n > 0) {
-      const t = last.time
-      const s = last.seq
+      const t = times[n]
+      const s = seqs[n]
+      const last = events[n]
       let i = 0
       for (;;) {
-        const l = 2 * i + 1
-        if (l >= n) break
-        let m = l
-        let c = items[l]
-        const r = l + 1
+        let m = 2 * i + 1
+        if (m >= n) break
+        let mt = times[m]
+        const r = m + 1
         if (r < n) {
-          const rc = items[r]
-          if (rc.time < c.time || (rc.time === c.time && rc.seq < c.seq)) { m = r; c = rc }
+          const rt = times[r]
+          if (rt < mt || (rt === mt && seqs[r] < seqs[m])) { m = r; mt = rt }
         }
-        if (t < c.time || (t === c.time && s < c.seq)) break
-        items[i] = c
+        if (t < mt || (t === mt && s < seqs[m])) break
+        times[i] = mt
+        seqs[i] = seqs[m]
+        events[i] = events[m]
         i = m
       }
-      items[i] = last
+      times[i] = t
+      seqs[i] = s
+      events[i] = last
     }
+    events[n] = undefined
     return top
+  }
+
+  #grow (): void {
+    const cap = this.#times.length * 2
+    const times = new Float64Array(cap)
+    times.set(this.#times)
+    const seqs = new Float64Array(cap)
+    seqs.set(this.#seqs)
+    this.#times = times
+    this.#seqs = seqs
+    this.#events.length = cap
   }
 }

@@ -135,6 +135,9 @@ function zeroStats (): NetworkStats {
   }
 }
 
+const SLAB_BYTES = 64 * 1024
+const SLAB_COPY_MAX_BYTES = 4096
+
 interface LinkOverride { partial: Partial<LinkOptions>, resolved: LinkOptions }
 
 export class SimNetwork {
@@ -146,6 +149,8 @@ export class SimNetwork {
   readonly #bridges = new Set<SimHost>()
   readonly #blocked = new Set<SimHost>()
   readonly #stats: NetworkStats = zeroStats()
+  #slab = new Uint8Array(SLAB_BYTES)
+  #slabOffset = 0
   /** Best-effort messages queued for a paused host beyond this are dropped (`droppedOverflow`). */
   readonly pausedInboxLimit: number
 
@@ -292,10 +297,10 @@ export class SimNetwork {
     const link = src.links === null ? this.#defaults : (src.links.get(dst) ?? this.#defaults)
     const random = this.#random
     if (link.loss > 0 && random.next() < link.loss) { s.dropped++; s.droppedLoss++; return }
-    this.#scheduleMessage(src, dst, payload.slice(), link)
+    this.#scheduleMessage(src, dst, this.#copy(payload), link)
     if (link.duplicate > 0 && random.next() < link.duplicate) {
       s.duplicated++
-      this.#scheduleMessage(src, dst, payload.slice(), link)
+      this.#scheduleMessage(src, dst, this.#copy(payload), link)
     }
   }
 
@@ -344,7 +349,7 @@ export class SimNetwork {
     const link = src.links === null ? this.#defaults : (src.links.get(dst) ?? this.#defaults)
     const ev = new SimEvent(now + this.#delay(link), EV_REQUEST, dst, dst.up ? dst.epoch : -1)
     ev.from = src.address
-    ev.payload = payload.slice()
+    ev.payload = this.#copy(payload)
     ev.request = req
     this.#kernel.push(ev)
   }
@@ -462,7 +467,7 @@ export class SimNetwork {
     const link = host.links === null ? this.#defaults : (host.links.get(requester) ?? this.#defaults)
     const ev = new SimEvent(this.#kernel.now() + this.#delay(link), EV_REPLY, requester, req.transport.epoch)
     ev.from = host.address
-    ev.payload = reply.slice()
+    ev.payload = this.#copy(reply)
     ev.request = req
     this.#kernel.push(ev)
   }
@@ -495,6 +500,24 @@ export class SimNetwork {
     } else {
       req.done(err)
     }
+  }
+
+  /**
+   * A private copy of the bytes, as a socket makes at send time. Small payloads are carved out of a shared
+   * 64 KiB slab (Node's Buffer pool trick): allocating a separate backing store per 100-byte message was
+   * the simulator's largest cost. Each copy owns its own range, so a receiver may still mutate it.
+   */
+  #copy (src: Uint8Array): Uint8Array {
+    const n = src.byteLength
+    if (n > SLAB_COPY_MAX_BYTES) return src.slice()
+    if (this.#slabOffset + n > SLAB_BYTES) {
+      this.#slab = new Uint8Array(SLAB_BYTES)
+      this.#slabOffset = 0
+    }
+    const out = this.#slab.subarray(this.#slabOffset, this.#slabOffset + n)
+    out.set(src)
+    this.#slabOffset += (n + 7) & ~7
+    return out
   }
 
   #delay (link: LinkOptions): number {

@@ -168,12 +168,14 @@ export function renderTimeline (init: TimelineInit): string {
   series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]
     if (s.points.length === 0) return
+    // a step line needs a vertex only where the value changes
     let d = ''
     let prevY = 0
     s.points.forEach(([t, v], k) => {
       const x = X(t)
       const y = Y(v)
-      d += k === 0 ? `M${n(x)},${n(y)}` : `H${n(x)}` + (y !== prevY ? `V${n(y)}` : '')
+      if (k === 0) d = `M${n(x)},${n(y)}`
+      else if (y !== prevY) d += `H${n(x)}V${n(y)}`
       prevY = y
     })
     const last = s.points[s.points.length - 1]
@@ -189,11 +191,20 @@ export function renderTimeline (init: TimelineInit): string {
     const ofKind = events.filter((e) => e.kind === kind)
     out.push(`<text x="${MARGIN_LEFT - 6}" y="${n(y + 12)}" text-anchor="end" fill="${color}">${escapeXml(kind)}</text>`)
     out.push(`<line x1="${MARGIN_LEFT}" y1="${n(y + LANE_HEIGHT / 2)}" x2="${MARGIN_LEFT + plotW}" y2="${n(y + LANE_HEIGHT / 2)}" stroke="#f0f0f0"/>`)
-    const ticks: string[] = []
+    // one tick per pixel column: thousands of events stay a readable (and small) lane
+    const columns = new Map<number, { first: TimelineEvent, count: number }>()
     for (const e of ofKind) {
-      const x = n(X(e.timeMs))
-      const tip = e.label !== undefined ? `<title>${escapeXml(`${formatTick(e.timeMs / 1000)} s ${e.label}`)}</title>` : ''
-      ticks.push(tip === '' ? `<line x1="${x}" y1="${n(y + 3)}" x2="${x}" y2="${n(y + LANE_HEIGHT - 3)}"/>` : `<line x1="${x}" y1="${n(y + 3)}" x2="${x}" y2="${n(y + LANE_HEIGHT - 3)}">${tip}</line>`)
+      const col = Math.round(clampX(e.timeMs))
+      const c = columns.get(col)
+      if (c === undefined) columns.set(col, { first: e, count: 1 })
+      else c.count++
+    }
+    const ticks: string[] = []
+    for (const [col, { first, count }] of [...columns].sort((p, q) => p[0] - q[0])) {
+      const what = count > 1 ? `${count} × ${kind}` : first.label
+      const tip = what !== undefined ? `<title>${escapeXml(`${formatTick(first.timeMs / 1000)} s: ${what}`)}</title>` : ''
+      const line = `<line x1="${col}" y1="${n(y + 3)}" x2="${col}" y2="${n(y + LANE_HEIGHT - 3)}"`
+      ticks.push(tip === '' ? `${line}/>` : `${line}>${tip}</line>`)
     }
     out.push(`<g stroke="${color}" stroke-width="1.5" stroke-opacity="0.8">${ticks.join('')}</g>`)
     out.push(`<text x="${MARGIN_LEFT + plotW + 8}" y="${n(y + 12)}" fill="#555">${ofKind.length}</text>`)

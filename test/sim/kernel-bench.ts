@@ -12,8 +12,11 @@ const intervalMs = Number(process.argv[4] ?? 100)
 const traceMessages = process.argv[5] === 'trace'
 
 const t0 = performance.now()
+const cpu0 = process.cpuUsage()
 const r = runSyntheticLoad({ hosts, durationMs: seconds * 1000, intervalMs, sim: { seed: 1, traceMessages } })
 const wallMs = performance.now() - t0
+const cpu = process.cpuUsage(cpu0)
+const cpuMs = (cpu.user + cpu.system) / 1000
 const mem = process.memoryUsage()
 console.log(JSON.stringify({
   hosts,
@@ -23,8 +26,10 @@ console.log(JSON.stringify({
   events: r.events,
   delivered: r.stats.delivered,
   wallMs: Math.round(wallMs),
+  cpuMs: Math.round(cpuMs),
   eventsPerSecond: Math.round(r.events / (wallMs / 1000)),
   speedup: Math.round((seconds * 1000) / wallMs * 10) / 10,
+  eventsPerCpuSecond: Math.round(r.events / (cpuMs / 1000)),
   heapUsedMB: Math.round(mem.heapUsed / 1048576),
   traceHash: r.traceHash
 }))
