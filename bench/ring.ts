@@ -177,7 +177,7 @@ function memorySection (random: Random): void {
 function spreadOverPeerSets (random: Random): void {
   const sets = 8
   console.log(`\n-- hash-space share at 1,000 peers over ${sets} peer sets (max/mean: mean and worst; std/mean: mean) --`)
-  for (const v of VNODE_COUNTS) {
+  for (const v of [...VNODE_COUNTS, 1024]) {
     const maxes: number[] = []
     const stds: number[] = []
     for (let s = 0; s < sets; s++) {
