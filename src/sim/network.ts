@@ -4,7 +4,9 @@
  * seeded generator (`sim.random.fork('net')`) so a seed replays exactly.
  *
  * Per directed link (defaults, overridable per pair with `setLink`):
- * - `latencyMs` + a uniform extra delay in [0, `jitterMs`) per message (so jitter alone can reorder);
+ * - `latencyMs` + a random extra delay per message: uniform in [0, `jitterMs`), or, with
+ *   `jitterDistribution: 'exponential'`, exponential with mean `jitterMs` (a long tail: about 1 message
+ *   in 10^6 is more than 14 × jitterMs late). Jitter alone can reorder messages;
  * - `loss`: probability a best-effort message is dropped;
  * - `duplicate`: probability it is delivered twice (the copy gets its own delay);
  * - `reorder`: probability it is held back an extra uniform [0, 2 × (latencyMs + jitterMs)] ms, so that
@@ -35,8 +37,10 @@ import { checkNonNegative, checkProbability } from './validate.js'
 export interface LinkOptions {
   /** Base one-way delay, in ms. */
   latencyMs: number
-  /** Extra uniform delay in [0, jitterMs) per message, in ms. */
+  /** Extra random delay per message, in ms: the width of the uniform jitter, or the exponential mean. */
   jitterMs: number
+  /** How the extra delay is drawn: 'uniform' in [0, jitterMs), or 'exponential' with mean jitterMs. */
+  jitterDistribution: 'uniform' | 'exponential'
   /** Probability in [0, 1] that a best-effort message is lost. */
   loss: number
   /** Probability in [0, 1] that a best-effort message is delivered twice. */
@@ -48,6 +52,7 @@ export interface LinkOptions {
 export const DEFAULT_LINK: Readonly<LinkOptions> = Object.freeze({
   latencyMs: 1,
   jitterMs: 0,
+  jitterDistribution: 'uniform',
   loss: 0,
   duplicate: 0,
   reorder: 0
@@ -135,8 +140,8 @@ function zeroStats (): NetworkStats {
   }
 }
 
-const SLAB_BYTES = 64 * 1024
-const SLAB_COPY_MAX_BYTES = 4096
+const SLAB_BYTES = 16 * 1024
+const SLAB_COPY_MAX_BYTES = 2048
 
 interface LinkOverride { partial: Partial<LinkOptions>, resolved: LinkOptions }
 
@@ -305,8 +310,7 @@ export class SimNetwork {
   }
 
   #scheduleMessage (src: SimHost, dst: SimHost, payload: Uint8Array, link: LinkOptions): void {
-    let delay = link.latencyMs
-    if (link.jitterMs > 0) delay += this.#random.next() * link.jitterMs
+    let delay = this.#delay(link)
     if (link.reorder > 0 && this.#random.next() < link.reorder) {
       this.#stats.reordered++
       delay += this.#random.next() * 2 * (link.latencyMs + link.jitterMs)
@@ -349,7 +353,7 @@ export class SimNetwork {
     const link = src.links === null ? this.#defaults : (src.links.get(dst) ?? this.#defaults)
     const ev = new SimEvent(now + this.#delay(link), EV_REQUEST, dst, dst.up ? dst.epoch : -1)
     ev.from = src.address
-    ev.payload = this.#copy(payload)
+    ev.payload = payload.slice()
     ev.request = req
     this.#kernel.push(ev)
   }
@@ -467,7 +471,7 @@ export class SimNetwork {
     const link = host.links === null ? this.#defaults : (host.links.get(requester) ?? this.#defaults)
     const ev = new SimEvent(this.#kernel.now() + this.#delay(link), EV_REPLY, requester, req.transport.epoch)
     ev.from = host.address
-    ev.payload = this.#copy(reply)
+    ev.payload = reply.slice()
     ev.request = req
     this.#kernel.push(ev)
   }
@@ -503,9 +507,11 @@ export class SimNetwork {
   }
 
   /**
-   * A private copy of the bytes, as a socket makes at send time. Small payloads are carved out of a shared
-   * 64 KiB slab (Node's Buffer pool trick): allocating a separate backing store per 100-byte message was
-   * the simulator's largest cost. Each copy owns its own range, so a receiver may still mutate it.
+   * A private copy of a datagram's bytes, as a socket makes at send time. Datagrams are carved out of a
+   * shared 16 KiB slab (Node's Buffer pool trick): allocating a backing store per 100-byte message was the
+   * simulator's largest cost (about 1.7x slower). Each copy owns its range, so a receiver may mutate it;
+   * like a real socket's read buffer, a view kept for long pins the slab, so keep a copy, not a view.
+   * Requests and replies (which carry values that may be stored) get their own buffers.
    */
   #copy (src: Uint8Array): Uint8Array {
     const n = src.byteLength
@@ -521,7 +527,9 @@ export class SimNetwork {
   }
 
   #delay (link: LinkOptions): number {
-    return link.jitterMs > 0 ? link.latencyMs + this.#random.next() * link.jitterMs : link.latencyMs
+    if (link.jitterMs === 0) return link.latencyMs
+    const u = this.#random.next()
+    return link.latencyMs + (link.jitterDistribution === 'uniform' ? u * link.jitterMs : -Math.log(1 - u) * link.jitterMs)
   }
 
   #host (address: Address, what: string): SimHost {
@@ -545,8 +553,8 @@ function outcomeMessage (code: TransportErrorCode, req: PendingRequest): string 
   }
 }
 
-function linkFields (l: LinkOptions): Record<string, number> {
-  return { latencyMs: l.latencyMs, jitterMs: l.jitterMs, loss: l.loss, duplicate: l.duplicate, reorder: l.reorder }
+function linkFields (l: LinkOptions): Record<string, number | string> {
+  return { latencyMs: l.latencyMs, jitterMs: l.jitterMs, jitterDistribution: l.jitterDistribution, loss: l.loss, duplicate: l.duplicate, reorder: l.reorder }
 }
 
 /** `base` with `partial` applied, every field checked. */
@@ -560,13 +568,19 @@ export function resolveLink (base: LinkOptions, partial: Partial<LinkOptions>, w
       case 'jitterMs':
         out[key] = checkNonNegative(`${what}: ${key}`, v)
         break
+      case 'jitterDistribution':
+        if (v !== 'uniform' && v !== 'exponential') {
+          throw new InvalidOptionError(`${what}: jitterDistribution must be 'uniform' or 'exponential', got ${String(v)}`)
+        }
+        out[key] = v
+        break
       case 'loss':
       case 'duplicate':
       case 'reorder':
         out[key] = checkProbability(`${what}: ${key}`, v)
         break
       default:
-        throw new InvalidOptionError(`${what}: unknown link option '${String(key)}'; use latencyMs, jitterMs, loss, duplicate or reorder`)
+        throw new InvalidOptionError(`${what}: unknown link option '${String(key)}'; use latencyMs, jitterMs, jitterDistribution, loss, duplicate or reorder`)
     }
   }
   return out

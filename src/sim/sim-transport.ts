@@ -7,6 +7,8 @@
  * - `send` is best-effort: subject to the link's loss, duplication, jitter and reordering, to partitions
  *   and blocks, and dropped if nobody is listening. The bytes are copied at send time, as a socket would.
  *   A payload over `maxDatagramBytes` throws `TransportError('too-large')`; after `close()`, `send` is a no-op.
+ *   A delivered datagram may be a view into a buffer shared with other datagrams (as a socket's read buffer
+ *   is): it is the receiver's to read or mutate, but copy what you keep for long.
  * - `request` is reliable: never lost or duplicated by the link, but delayed by latency both ways. Its one
  *   outcome, always delivered asynchronously (never inside the `request` call):
  *   a reply; `timeout` after `timeoutMs` of the requester's clock when a partition, block or crash

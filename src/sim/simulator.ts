@@ -242,6 +242,22 @@ export class Simulator implements SimKernel {
     this.schedule(this.#now + checkNonNegative('after: delayMs', delayMs), fn)
   }
 
+  /**
+   * Runs `fn` every `intervalMs` of virtual time, the first time `intervalMs` from now (sim-level, e.g. to
+   * sample measurements for a report). Returns a function that stops it.
+   */
+  every (intervalMs: number, fn: () => void): () => void {
+    checkPositive('every: intervalMs', intervalMs)
+    let stopped = false
+    const tick = (): void => {
+      if (stopped) return
+      fn()
+      if (!stopped) this.schedule(this.#now + intervalMs, tick)
+    }
+    this.schedule(this.#now + intervalMs, tick)
+    return () => { stopped = true }
+  }
+
   /** Runs every event due at or before `atMs`, then sets the time to `atMs`. */
   runUntil (atMs: number): void {
     invariant(!this.#running, 'Simulator.runUntil called from inside an event; schedule work with sim.after instead')

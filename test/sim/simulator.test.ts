@@ -92,6 +92,22 @@ describe('SimNetwork links', () => {
     expect(a.current().messages.map(([t]) => t)[0]).toBeLessThan(70) // c -> a keeps the defaults
   })
 
+  it('draws exponential jitter with the given mean and a long tail', () => {
+    const sim = new Simulator({ seed: 23, link: { latencyMs: 10, jitterMs: 20, jitterDistribution: 'exponential' } })
+    const a = addRecorder(sim, 'a')
+    const b = addRecorder(sim, 'b')
+    for (let i = 0; i < 10_000; i++) a.current().ctx.transport.send('b', byte(i))
+    sim.runFor(10_000)
+    const extra = b.current().messages.map(([t]) => t - 10)
+    expect(extra).toHaveLength(10_000)
+    expect(Math.min(...extra)).toBeGreaterThanOrEqual(0)
+    const mean = extra.reduce((x, y) => x + y, 0) / extra.length
+    expect(mean).toBeGreaterThan(19) // 20 ± 5 standard errors (0.2 each)
+    expect(mean).toBeLessThan(21)
+    expect(Math.max(...extra)).toBeGreaterThan(100) // uniform jitter could never exceed 20
+    expect(() => sim.network.setDefaults({ jitterDistribution: 'pareto' as never })).toThrow(/jitterDistribution must be 'uniform' or 'exponential'/)
+  })
+
   it('loses about `loss` of the messages at a fixed seed, and counts every one', () => {
     const sim = new Simulator({ seed: 3, link: { loss: 0.1 } })
     const a = addRecorder(sim, 'a')
@@ -430,6 +446,15 @@ describe('Simulator basics', () => {
     expect(sim.step()).toBe(false)
     sim.runUntil(sim.startMs + 1000)
     expect(sim.elapsed()).toBe(1000)
+  })
+
+  it('runs a periodic sampler until it is stopped', () => {
+    const sim = new Simulator({ seed: 24, startMs: 0 })
+    const at: number[] = []
+    const stop = sim.every(250, () => { at.push(sim.now()); if (at.length === 3) stop() })
+    sim.runFor(2000)
+    expect(at).toEqual([250, 500, 750])
+    expect(() => sim.every(0, () => {})).toThrow(/intervalMs must be a finite number > 0/)
   })
 
   it('records faults in the trace with their virtual time', () => {

@@ -46,6 +46,16 @@ describe('renderTimeline', () => {
   })
 })
 
+describe('renderTimeline at scale', () => {
+  it('merges events that fall on the same pixel, so 100,000 events stay a small file', () => {
+    const events = Array.from({ length: 100_000 }, (_, i) => ({ timeMs: i * 6, kind: 'suspect' }))
+    const svg = renderTimeline({ title: 'many', series: [{ name: 'n', points: [[0, 1], [600_000, 1]] }], events })
+    expect(svg.length).toBeLessThan(100_000)
+    expect(svg).toMatch(/\d+ × suspect/)
+    expect(svg).toContain('>100000</text>')
+  })
+})
+
 describe('niceTicks', () => {
   it('picks 1, 2, 5 × 10^k steps covering the range', () => {
     expect(niceTicks(0, 10, 5)).toEqual([0, 2, 4, 6, 8, 10])
