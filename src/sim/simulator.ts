@@ -12,7 +12,9 @@
  * - `restart`: a fresh process (new transport, clock, random) via the host's `start` function.
  * - `pause`: the event loop stalls (a GC pause, a blocked Node event loop — the fault behind Lifeguard):
  *   timers and deliveries that fall due wait and then run late, in their original order, when the pause
- *   ends; best-effort inbound messages queue up to `pausedInboxLimit`, beyond which they are dropped.
+ *   ends; best-effort inbound messages queue up to `pausedInboxLimit`, beyond which they are dropped
+ *   (a full socket buffer). Inbound requests and replies queue without a limit of their own, as a stream
+ *   holds them back in the sender: they are bounded by what the requesters keep in flight.
  * - `setClockSkew`: the host's `clock.now()` reads true time + skew (timer delays are unaffected).
  *
  * Invariants: virtual time never goes backwards; events at the same instant run in scheduling order;
@@ -140,7 +142,8 @@ export class Simulator implements SimKernel {
     this.logger = init.logger ?? silentLogger
     this.random = new SeededRandom(this.seed)
     this.network = new SimNetwork(this, this.random.fork('net'), { defaults: init.link, pausedInboxLimit })
-    this.trace.record('sim-start', { seed: this.seed })
+    // The seed itself is not hashed: two seeds must give different traces by behaving differently.
+    this.trace.record('sim-start', {})
   }
 
   /** True virtual time, in ms. */
