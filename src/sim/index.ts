@@ -2,6 +2,19 @@
  * The deterministic simulator, shipped as part of the library so users can test their own apps on it:
  * virtual time, a simulated network implementing `Transport`, host and network faults, a nemesis, a
  * hashed trace, and helpers for reports (percentiles, SVG timelines, option checks).
+ *
+ * ```ts
+ * const sim = new Simulator({ seed: 42, link: { latencyMs: 2, jitterMs: 3, loss: 0.01 } })
+ * for (const address of ['p1', 'p2', 'p3']) {
+ *   sim.addHost(address, ({ transport, clock, random }) => {
+ *     const app = startMyApp({ transport, clock, random })   // your code, on the injected seams
+ *     return { stop: () => app.stop() }
+ *   })
+ * }
+ * randomNemesis(sim, { endMs: 60_000 })   // faults for 60 s, then everything is repaired
+ * sim.runFor(120_000)                    // 2 virtual minutes, as fast as the CPU allows
+ * console.log(sim.seed, sim.trace.hash()) // the same seed gives the same hash
+ * ```
  */
 export { Simulator } from './simulator.js'
 export type { SimulatorInit, HostContext, HostProcess, HostStart, HostStats } from './simulator.js'

@@ -62,10 +62,8 @@ export class Nemesis {
     this.#sim = sim
     this.#onEvent = init.onEvent
     const sorted = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.atMs - b.e.atMs || a.i - b.i)
-    for (const { e } of sorted) {
-      checkEvent(e, sim)
-      sim.schedule(sim.startMs + e.atMs, () => this.#apply(e))
-    }
+    for (const { e } of sorted) checkEvent(e, sim) // all or nothing: refuse before scheduling any
+    for (const { e } of sorted) sim.schedule(sim.startMs + e.atMs, () => this.#apply(e))
   }
 
   #apply (e: NemesisEvent): void {
