@@ -1,0 +1,1038 @@
+/**
+ * The membership core: SWIM (Das, Gupta, Motivala 2002) with Lifeguard (Dadgar et al. 2018), as a pure
+ * state machine. Inputs are messages, request outcomes, the time, and the event-loop lag measured by the
+ * driver; outputs are effects (datagrams to send, reliable requests, change events) and the time of the
+ * next deadline. No I/O, no timers, no clock of its own: the driver calls `tick(now)` at `nextDeadlineMs()`.
+ * hashicorp/memberlist (state.go, suspicion.go, awareness.go, broadcast.go) was the reference reading.
+ *
+ * The protocol, per protocol period of `probeIntervalMs`:
+ * - probe one member (shared hash order, see probe-order.ts) with a ping; no ack within `probeTimeoutMs`:
+ *   ask `indirectChecks` members to ping it (ping-req, relays nack if they hear nothing — Lifeguard) and
+ *   try once over the reliable channel; still nothing at the end of the period: suspect it.
+ * - a suspicion carries an incarnation and its accusers; it expires after Lifeguard's dynamic timeout
+ *   (from max down to min as independent accusers confirm it), then the member is declared dead.
+ * - updates (alive, suspect, dead, left) ride on every datagram from a bounded, prioritised queue, each
+ *   `retransmitMult * ceil(log10(n + 1))` times; urgent ones (dead, left, our own alive) are also pushed
+ *   at once to `gossipFanout` members. A full-state push-pull with a random member repairs the rest, and
+ *   joining is a push-pull with a seed.
+ * - Lifeguard: our local health score rises with missed nacks, refutations and event-loop lag, and
+ *   stretches our probe interval and timeouts; probes of a suspect carry the suspicion (buddy system),
+ *   and a refutation goes straight back to the accusers.
+ *
+ * Invariants:
+ * - a claim that we are suspect, dead or left, or alive under a newer incarnation, is refuted by raising
+ *   our incarnation above it, never obeyed (except while leaving);
+ * - per member, the (incarnation, state) order is: higher incarnation wins; at equal incarnation
+ *   dead/left > suspect > alive; a dead or left member only comes back under a higher incarnation;
+ * - every datagram fits `maxDatagramBytes`; every queue and table is bounded;
+ * - the checksum always equals the hash of the current (id, incarnation, state) set.
+ */
+import { TimerHeap } from '../env/timer-heap.js'
+import type { Random } from '../env/random.js'
+import { InvalidOptionError, invariant } from '../errors.js'
+import type { Address } from '../transport/transport.js'
+import {
+  addressProblem, datagramBaseBytes, encodeUpdate, idProblem, MEMBERSHIP_LIMITS, metadataProblem, piggybackBytes
+} from '../wire/membership.js'
+import type {
+  AckMessage, DatagramMessage, MemberEntry, MemberState, MemberUpdate, Metadata, NackMessage, OutgoingDatagram,
+  PingMessage, PingReqMessage, PushPullReply, PushPullRequest
+} from '../wire/membership.js'
+import { BroadcastQueue } from './broadcast-queue.js'
+import type { UpdatePriority } from './broadcast-queue.js'
+import { MembershipChecksum } from './checksum.js'
+import { resolveSwimConfig } from './config.js'
+import type { MembershipPreset, SwimConfig, SwimOptions } from './config.js'
+import {
+  healthMultiplier, lagHealthDelta, lateTimerGraceMs, probeHealthDelta, probeOffset, probeRound, probeTimeoutMs,
+  pushPullCascades, pushPullIntervalMs, relayNackTimeoutMs, retransmitLimit, suspicionConfirmationsWanted,
+  suspicionMaxMs, suspicionMinMs
+} from './math.js'
+import { ProbeOrder } from './probe-order.js'
+import { Suspicion } from './suspicion.js'
+import type {
+  LocalHealth, MemberEvent, MemberEventReason, MemberEventType, MemberEventVia, MemberInfo, OutgoingRequest,
+  SwimCounters, SwimEffect
+} from './types.js'
+
+export interface SwimInit extends SwimOptions {
+  /** This member's id, unique in the mesh. */
+  id: string
+  /** Where others reach this member. */
+  address: Address
+  /** Seeded randomness (fork one per subsystem). */
+  random: Random
+  /** The transport's largest datagram, in bytes; every message is packed to fit it. */
+  maxDatagramBytes: number
+  /** Preset the other options default from. @default 'lan' */
+  preset?: MembershipPreset
+  /** This member's metadata (small: it rides on gossip). @default {} */
+  meta?: Metadata
+  /** The incarnation to start from. @default 0 */
+  incarnation?: number
+}
+
+interface MemberRecord {
+  readonly id: string
+  address: Address
+  meta: Metadata
+  incarnation: number
+  state: MemberState
+  stateChangedAtMs: number
+  suspicion: Suspicion | undefined
+  /** Position in `#deadIds`, or -1. */
+  deadIndex: number
+}
+
+type Task =
+  | { kind: 'probe' }
+  | { kind: 'probe-timeout', seq: number, graced: boolean }
+  | { kind: 'probe-end', seq: number, graced: boolean }
+  | { kind: 'waiter-expire', seq: number }
+  | { kind: 'suspicion', id: string, suspicion: Suspicion, graced: boolean }
+  | { kind: 'push-pull' }
+  | { kind: 'cascade' }
+  | { kind: 'dead-probe' }
+  | { kind: 'burst' }
+  | { kind: 'reap', id: string, changedAtMs: number }
+
+interface ActiveProbe {
+  readonly seq: number
+  readonly targetId: string
+  readonly startedAtMs: number
+  readonly intervalMs: number
+  readonly timeoutMs: number
+  expectedNacks: number
+  nacks: number
+}
+
+type Waiter =
+  | { kind: 'relay', requester: Address, requesterSeq: number, requesterId: string, wantNack: boolean }
+  | { kind: 'reprobe', targetId: string }
+
+type RequestContext =
+  | { kind: 'push-pull', to: Address, join: boolean }
+  | { kind: 'fallback', seq: number }
+
+/** Most relays (ping-reqs served) pending at once; more are refused, so a flood cannot grow memory. */
+const MAX_PENDING_RELAYS = 1024
+const SEQ_MODULUS = 2 ** 32
+
+export class Swim {
+  readonly id: string
+  readonly address: Address
+  readonly config: SwimConfig
+  readonly maxDatagramBytes: number
+  readonly counters: SwimCounters = {
+    probes: 0, probesFailed: 0, indirectProbes: 0, fallbackProbes: 0, fallbackAcks: 0, nacksReceived: 0,
+    suspicionsRaised: 0, confirmations: 0, deadDeclared: 0, refutations: 0, queueDrops: 0, gossipBursts: 0,
+    pushPulls: 0, pushPullsServed: 0, pushPullFailures: 0, pushPullCascades: 0, deadProbes: 0,
+    lateTimerGraces: 0, wrongTarget: 0, unexpectedAcks: 0, relaysRefused: 0, maxLagMs: 0
+  }
+
+  readonly #random: Random
+  readonly #members = new Map<string, MemberRecord>()
+  readonly #self: MemberRecord
+  readonly #order = new ProbeOrder()
+  readonly #deadIds: string[] = []
+  readonly #queue: BroadcastQueue
+  readonly #tasks = new TimerHeap<Task>()
+  readonly #waiters = new Map<number, Waiter>()
+  readonly #requests = new Map<number, RequestContext>()
+  readonly #checksum = new MembershipChecksum()
+  #outbox: SwimEffect[] = []
+  #liveCount = 0
+  #relays = 0
+  #health = 0
+  #seq = 0
+  #requestId = 0
+  #phaseMs = 0
+  /** Probes waiting for an ack, by sequence number (normally one; two when a decision was put off). */
+  readonly #probes = new Map<number, ActiveProbe>()
+  #selfAliveBytes: Uint8Array | undefined
+  #started = false
+  #leaving = false
+  #stopped = false
+  #burstPending = false
+  #lastBurstAtMs = -Infinity
+  #cascadePending = false
+
+  constructor (init: SwimInit) {
+    if (init === null || typeof init !== 'object') throw new InvalidOptionError('Swim needs an init object: { id, address, random, maxDatagramBytes }')
+    const idErr = idProblem(init.id)
+    if (idErr !== undefined) throw new InvalidOptionError(`id: ${idErr}`)
+    const addrErr = addressProblem(init.address)
+    if (addrErr !== undefined) throw new InvalidOptionError(`address: ${addrErr}`)
+    if (init.random === undefined || typeof init.random.int !== 'function') throw new InvalidOptionError('random must be a Random (src/env), e.g. new SeededRandom(seed).fork(\'swim\')')
+    if (!Number.isSafeInteger(init.maxDatagramBytes) || init.maxDatagramBytes < 512) {
+      throw new InvalidOptionError(`maxDatagramBytes must be an integer >= 512 (a probe with its piggyback must fit), got ${String(init.maxDatagramBytes)}`)
+    }
+    this.config = resolveSwimConfig(init, init.preset ?? 'lan')
+    const meta = init.meta ?? {}
+    const metaErr = metadataProblem(meta, this.config.maxMetadataBytes)
+    if (metaErr !== undefined) throw new InvalidOptionError(`meta: ${metaErr}; raise maxMetadataBytes or send less`)
+    const incarnation = init.incarnation ?? 0
+    if (!Number.isSafeInteger(incarnation) || incarnation < 0) throw new InvalidOptionError(`incarnation must be a safe integer >= 0, got ${String(incarnation)}`)
+    this.id = init.id
+    this.address = init.address
+    this.maxDatagramBytes = Math.min(init.maxDatagramBytes, MEMBERSHIP_LIMITS.maxDatagramBytes)
+    this.#random = init.random
+    this.#queue = new BroadcastQueue(this.config.maxBroadcastQueueLength)
+    this.#self = this.#addRecord(this.id, this.address, { ...meta }, incarnation, 'alive', 0)
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // public surface
+
+  /** Starts probing, push-pull and dead-member re-probing. */
+  start (nowMs: number): void {
+    if (this.#started || this.#stopped) return
+    this.#started = true
+    this.#self.stateChangedAtMs = nowMs
+    const cfg = this.config
+    this.#phaseMs = this.#random.int(cfg.probeIntervalMs)
+    this.#schedule(this.#nextRoundStart(nowMs, 1), { kind: 'probe' })
+    if (cfg.pushPullIntervalMs > 0) this.#schedule(nowMs + this.#random.int(cfg.pushPullIntervalMs) + 1, { kind: 'push-pull' })
+    if (cfg.deadProbeIntervalMs > 0) this.#schedule(nowMs + this.#random.int(cfg.deadProbeIntervalMs) + 1, { kind: 'dead-probe' })
+    this.#enqueueSelfAlive(nowMs)
+  }
+
+  /**
+   * Joins through seeds: a push-pull (join flag set) with each address. Returns one request id per seed;
+   * the driver reports each outcome through `handleRequestResult`.
+   */
+  join (seeds: readonly Address[], nowMs: number): number[] {
+    const ids: number[] = []
+    if (this.#stopped || this.#leaving) return ids
+    for (const seed of seeds) {
+      if (seed === this.address) continue
+      ids.push(this.#startPushPull(seed, true, nowMs))
+    }
+    return ids
+  }
+
+  /** Announces a graceful leave: we stop probing, and tell everyone we left. The driver stops us after `leaveLingerMs`. */
+  leave (nowMs: number): void {
+    if (this.#leaving || this.#stopped) return
+    this.#leaving = true
+    const self = this.#self
+    this.#setState(self, 'left', self.incarnation, nowMs)
+    this.#emit('left', 'graceful-leave', self, 'alive', 'local', nowMs, this.id)
+    this.#probes.clear()
+    const u: MemberUpdate = { kind: 'left', id: this.id, incarnation: self.incarnation }
+    this.#enqueue(u, 0, nowMs)
+  }
+
+  /** Stops everything: no more effects, no more deadlines. */
+  stop (): void {
+    this.#stopped = true
+    this.#probes.clear()
+    this.#waiters.clear()
+    this.#requests.clear()
+    while (this.#tasks.pop() !== undefined) { /* drain */ }
+  }
+
+  get started (): boolean { return this.#started }
+  get leaving (): boolean { return this.#leaving }
+  get stopped (): boolean { return this.#stopped }
+
+  /** Changes this member's metadata: a new incarnation, gossiped to everyone (others see `updated`). */
+  setMetadata (meta: Metadata, nowMs: number): void {
+    const err = metadataProblem(meta, this.config.maxMetadataBytes)
+    if (err !== undefined) throw new InvalidOptionError(`meta: ${err}; raise maxMetadataBytes or send less`)
+    if (this.#leaving || this.#stopped) return
+    const self = this.#self
+    self.meta = { ...meta }
+    this.#setState(self, 'alive', self.incarnation + 1, nowMs)
+    this.#emit('updated', 'metadata-changed', self, 'alive', 'local', nowMs, this.id)
+    this.#enqueueSelfAlive(nowMs)
+  }
+
+  /** The time of the next deadline, or undefined when nothing is scheduled. */
+  nextDeadlineMs (): number | undefined {
+    return this.#stopped ? undefined : this.#tasks.peekTime()
+  }
+
+  /** Runs every deadline due at or before `nowMs`. */
+  tick (nowMs: number): void {
+    if (this.#stopped) return
+    for (;;) {
+      const due = this.#tasks.peekTime()
+      if (due === undefined || due > nowMs) return
+      const entry = this.#tasks.pop()!
+      this.#run(entry.value, entry.time, nowMs)
+      if (this.#stopped) return
+    }
+  }
+
+  /** Effects produced since the last call (sends, requests, events), in order. */
+  takeEffects (): SwimEffect[] {
+    const out = this.#outbox
+    if (out.length > 0) this.#outbox = []
+    return out
+  }
+
+  /**
+   * Lifeguard input from the driver: one of our timers fired `lagMs` late, so our event loop stalled.
+   * A stall raises the health score (we probe less often and wait longer).
+   */
+  reportLag (lagMs: number, _nowMs: number): void {
+    if (!(lagMs > 0)) return
+    if (lagMs > this.counters.maxLagMs) this.counters.maxLagMs = lagMs
+    if (!this.config.lifeguard) return
+    const cfg = this.config
+    this.#applyHealth(lagHealthDelta(lagMs, cfg.lagThresholdMs, cfg.probeIntervalMs, cfg.awarenessMaxMultiplier - 1))
+  }
+
+  get localHealth (): LocalHealth {
+    return { score: this.#health, multiplier: healthMultiplier(this.#health) }
+  }
+
+  /** The incremental checksum of the view (see checksum.ts). */
+  checksum (): string { return this.#checksum.toString() }
+
+  get incarnation (): number { return this.#self.incarnation }
+
+  /** Alive and suspect members, this one included. */
+  get liveMembers (): number { return this.#liveCount }
+
+  /** Updates waiting in the dissemination queue. */
+  get queueLength (): number { return this.#queue.length }
+
+  /** A snapshot of every member this peer knows (itself and tombstones included). O(n). */
+  members (): MemberInfo[] {
+    const out: MemberInfo[] = []
+    for (const r of this.#members.values()) out.push(snapshot(r))
+    return out
+  }
+
+  /** One member, or undefined. */
+  member (id: string): MemberInfo | undefined {
+    const r = this.#members.get(id)
+    return r === undefined ? undefined : snapshot(r)
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // inputs: datagrams, requests, request outcomes
+
+  /** A datagram arrived from `from`. */
+  handleDatagram (from: Address, msg: DatagramMessage, nowMs: number): void {
+    if (this.#stopped || !this.#started) return
+    const via: MemberEventVia = msg.type === 'gossip' ? 'gossip' : 'probe'
+    this.#applyUpdates(msg.updates, nowMs, via)
+    if (this.#stopped) return
+    switch (msg.type) {
+      case 'ping': this.#onPing(from, msg); break
+      case 'ping-req': this.#onPingReq(from, msg, nowMs); break
+      case 'ack': this.#onAck(msg, nowMs); break
+      case 'nack': this.#onNack(msg); break
+      case 'gossip': break
+    }
+  }
+
+  /** A reliable request arrived: a push-pull exchange or a fallback probe. Returns the reply, if any. */
+  handleRequest (from: Address, msg: PushPullRequest | PingMessage, nowMs: number): PushPullReply | OutgoingDatagram | undefined {
+    if (this.#stopped || !this.#started) return undefined
+    if (msg.type === 'ping') {
+      this.#applyUpdates(msg.updates, nowMs, 'probe')
+      if (msg.targetId !== this.id) { this.counters.wrongTarget++; return undefined }
+      return this.#pack({ type: 'ack', seq: msg.seq, updates: [] }, this.#members.get(msg.sourceId))
+    }
+    this.counters.pushPullsServed++
+    const changes = this.#mergeState(msg.members, msg.sourceId, nowMs)
+    if (pushPullCascades(changes, this.#liveCount)) this.#scheduleCascade(nowMs)
+    return { type: 'push-pull-reply', members: this.#entries() }
+  }
+
+  /**
+   * The outcome of a request the core asked for: the decoded reply, or an error (transport failure, or a
+   * reply that did not decode).
+   */
+  handleRequestResult (requestId: number, reply: PushPullReply | AckMessage | undefined, error: string | undefined, nowMs: number): void {
+    const ctx = this.#requests.get(requestId)
+    if (ctx === undefined) return
+    this.#requests.delete(requestId)
+    if (this.#stopped) return
+    if (ctx.kind === 'fallback') {
+      if (reply?.type !== 'ack') return
+      this.#applyUpdates(reply.updates, nowMs, 'probe')
+      const p = this.#probes.get(ctx.seq)
+      if (p !== undefined && reply.seq === ctx.seq) {
+        this.counters.fallbackAcks++
+        this.#probeSucceeded(p, nowMs)
+      }
+      return
+    }
+    if (error !== undefined || reply?.type !== 'push-pull-reply') {
+      this.counters.pushPullFailures++
+      return
+    }
+    const changes = this.#mergeState(reply.members, undefined, nowMs)
+    if (pushPullCascades(changes, this.#liveCount)) this.#scheduleCascade(nowMs)
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // timers
+
+  #schedule (atMs: number, task: Task): number {
+    return this.#tasks.push(atMs, task)
+  }
+
+  #run (task: Task, dueMs: number, nowMs: number): void {
+    switch (task.kind) {
+      case 'probe': this.#startProbe(nowMs); break
+      case 'probe-timeout':
+        if (this.#graced(task, dueMs, nowMs)) return
+        this.#probeTimedOut(task.seq, nowMs)
+        break
+      case 'probe-end':
+        if (this.#graced(task, dueMs, nowMs)) return
+        this.#endProbe(task.seq, nowMs)
+        break
+      case 'waiter-expire': this.#expireWaiter(task.seq); break
+      case 'suspicion':
+        if (this.#graced(task, dueMs, nowMs)) return
+        this.#suspicionExpired(task.id, task.suspicion, nowMs)
+        break
+      case 'push-pull': this.#periodicPushPull(nowMs); break
+      case 'cascade': this.#cascadePushPull(nowMs); break
+      case 'dead-probe': this.#probeDeadMember(nowMs); break
+      case 'burst': this.#burst(nowMs); break
+      case 'reap': this.#reap(task.id, task.changedAtMs, nowMs); break
+    }
+  }
+
+  /**
+   * Lifeguard: a decision timer that fires late means our event loop stalled; replies that arrived
+   * meanwhile may not be read yet. Put the decision off once, by a short grace.
+   */
+  #graced (task: { graced: boolean } & Task, dueMs: number, nowMs: number): boolean {
+    if (!this.config.lifeguard || task.graced) return false
+    const grace = lateTimerGraceMs(nowMs - dueMs, this.config.lagThresholdMs, this.config.probeTimeoutMs)
+    if (grace <= 0) return false
+    task.graced = true
+    this.counters.lateTimerGraces++
+    const id = this.#schedule(nowMs + grace, task)
+    if (task.kind === 'suspicion') task.suspicion.taskId = id
+    return true
+  }
+
+  /** Start of the round `rounds` rounds after the current one (at our phase). */
+  #nextRoundStart (nowMs: number, rounds: number): number {
+    const p = this.config.probeIntervalMs
+    return (probeRound(nowMs, this.#phaseMs, p) + rounds) * p + this.#phaseMs
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // probing
+
+  #startProbe (nowMs: number): void {
+    if (this.#leaving) return
+    const cfg = this.config
+    const m = cfg.lifeguard ? healthMultiplier(this.#health) : 1
+    const intervalMs = cfg.probeIntervalMs * m
+    const timeoutMs = cfg.lifeguard ? probeTimeoutMs(cfg.probeTimeoutMs, this.#health) : cfg.probeTimeoutMs
+    const round = probeRound(nowMs, this.#phaseMs, cfg.probeIntervalMs)
+    const target = this.#pickProbeTarget(round)
+    let next = this.#nextRoundStart(nowMs, m)
+    if (target !== undefined) {
+      const seq = this.#nextSeq()
+      const probe: ActiveProbe = { seq, targetId: target.id, startedAtMs: nowMs, intervalMs, timeoutMs, expectedNacks: 0, nacks: 0 }
+      this.#probes.set(seq, probe)
+      this.counters.probes++
+      this.#send(target.address, this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, updates: [] }, target))
+      this.#schedule(nowMs + timeoutMs, { kind: 'probe-timeout', seq, graced: false })
+      this.#schedule(nowMs + intervalMs, { kind: 'probe-end', seq, graced: false })
+      while (next < nowMs + intervalMs) next += cfg.probeIntervalMs
+    }
+    this.#schedule(next, { kind: 'probe' })
+  }
+
+  /** The member this round's shift points at, or the next probe-able one after it. */
+  #pickProbeTarget (round: number): MemberRecord | undefined {
+    const order = this.#order
+    const n = order.size
+    if (n < 2) return undefined
+    const self = order.indexOf(this.id)
+    invariant(self >= 0, 'self is in the probe order')
+    const offset = probeOffset(round, n)
+    for (let i = 0; i < n - 1; i++) {
+      const idx = (self + offset + i) % n
+      const r = this.#members.get(order.at(idx))!
+      if (r !== this.#self && (r.state === 'alive' || r.state === 'suspect')) return r
+    }
+    return undefined
+  }
+
+  #probeTimedOut (seq: number, nowMs: number): void {
+    const p = this.#probes.get(seq)
+    if (p === undefined) return
+    const target = this.#members.get(p.targetId)
+    if (target === undefined || (target.state !== 'alive' && target.state !== 'suspect')) return
+    const cfg = this.config
+    const relays = this.#randomAliveMembers(cfg.indirectChecks, p.targetId)
+    const nackTimeoutMs = relayNackTimeoutMs(p.intervalMs, p.timeoutMs)
+    for (const relay of relays) {
+      this.counters.indirectProbes++
+      const msg: PingReqMessage<Uint8Array> = {
+        type: 'ping-req', seq, targetId: target.id, targetAddress: target.address, sourceId: this.id,
+        wantNack: cfg.lifeguard, nackTimeoutMs, updates: []
+      }
+      this.#send(relay.address, this.#pack(msg, target))
+    }
+    if (cfg.lifeguard) p.expectedNacks = relays.length
+    if (cfg.reliableProbeFallback) {
+      const remaining = p.startedAtMs + p.intervalMs - nowMs
+      if (remaining > 0) {
+        this.counters.fallbackProbes++
+        const requestId = ++this.#requestId
+        this.#requests.set(requestId, { kind: 'fallback', seq })
+        const ping = this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, updates: [] }, target)
+        this.#outbox.push({ kind: 'request', to: target.address, requestId, message: ping, timeoutMs: remaining })
+      }
+    }
+  }
+
+  #probeSucceeded (p: ActiveProbe, _nowMs: number): void {
+    this.#probes.delete(p.seq)
+    if (this.config.lifeguard) this.#applyHealth(probeHealthDelta(true, 0, 0))
+  }
+
+  #endProbe (seq: number, nowMs: number): void {
+    const p = this.#probes.get(seq)
+    if (p === undefined) return
+    this.#probes.delete(seq)
+    this.counters.probesFailed++
+    if (this.config.lifeguard) this.#applyHealth(probeHealthDelta(false, p.expectedNacks, p.nacks))
+    this.#suspectFromProbe(p.targetId, nowMs)
+  }
+
+  #onPing (from: Address, msg: PingMessage): void {
+    if (msg.targetId !== this.id) { this.counters.wrongTarget++; return }
+    this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, updates: [] }, this.#members.get(msg.sourceId)))
+  }
+
+  #onPingReq (from: Address, msg: PingReqMessage, nowMs: number): void {
+    if (msg.targetId === this.id) {
+      this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, updates: [] }, this.#members.get(msg.sourceId)))
+      return
+    }
+    if (this.#relays >= MAX_PENDING_RELAYS) { this.counters.relaysRefused++; return }
+    const seq = this.#nextSeq()
+    this.#relays++
+    this.#waiters.set(seq, { kind: 'relay', requester: from, requesterSeq: msg.seq, requesterId: msg.sourceId, wantNack: msg.wantNack })
+    const waitMs = Math.min(Math.max(1, msg.nackTimeoutMs), this.config.probeIntervalMs * 2)
+    this.#schedule(nowMs + waitMs, { kind: 'waiter-expire', seq })
+    const target = this.#members.get(msg.targetId)
+    this.#send(msg.targetAddress, this.#pack({ type: 'ping', seq, targetId: msg.targetId, sourceId: this.id, updates: [] }, target))
+  }
+
+  #onAck (msg: AckMessage, nowMs: number): void {
+    const p = this.#probes.get(msg.seq)
+    if (p !== undefined) { this.#probeSucceeded(p, nowMs); return }
+    const w = this.#waiters.get(msg.seq)
+    if (w === undefined) { this.counters.unexpectedAcks++; return }
+    switch (w.kind) {
+      case 'relay':
+        this.#waiters.delete(msg.seq)
+        this.#relays--
+        this.#send(w.requester, this.#pack({ type: 'ack', seq: w.requesterSeq, updates: [] }, this.#members.get(w.requesterId)))
+        break
+      case 'reprobe': {
+        this.#waiters.delete(msg.seq)
+        // A member we held dead answered: the network between us works again. Merge views in bulk.
+        const r = this.#members.get(w.targetId)
+        if (r !== undefined) this.#startPushPull(r.address, false, nowMs)
+        break
+      }
+    }
+  }
+
+  #onNack (msg: NackMessage): void {
+    const p = this.#probes.get(msg.seq)
+    if (p === undefined) { this.counters.unexpectedAcks++; return }
+    this.counters.nacksReceived++
+    p.nacks++
+  }
+
+  #expireWaiter (seq: number): void {
+    const w = this.#waiters.get(seq)
+    if (w === undefined) return
+    this.#waiters.delete(seq)
+    if (w.kind === 'relay') {
+      this.#relays--
+      if (w.wantNack) this.#send(w.requester, this.#pack({ type: 'nack', seq: w.requesterSeq, updates: [] }, undefined))
+    }
+  }
+
+  #probeDeadMember (nowMs: number): void {
+    const cfg = this.config
+    this.#schedule(nowMs + cfg.deadProbeIntervalMs, { kind: 'dead-probe' })
+    if (this.#leaving || this.#deadIds.length === 0) return
+    const target = this.#members.get(this.#deadIds[this.#random.int(this.#deadIds.length)])!
+    const seq = this.#nextSeq()
+    this.counters.deadProbes++
+    this.#waiters.set(seq, { kind: 'reprobe', targetId: target.id })
+    this.#schedule(nowMs + cfg.probeIntervalMs, { kind: 'waiter-expire', seq })
+    this.#send(target.address, this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, updates: [] }, target))
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // suspicion
+
+  #suspicionBounds (): { minMs: number, maxMs: number, wanted: number } {
+    const cfg = this.config
+    const n = this.#liveCount
+    const minMs = suspicionMinMs(cfg.suspicionMult, n, cfg.probeIntervalMs)
+    if (!cfg.lifeguard) return { minMs, maxMs: minMs, wanted: 0 }
+    return { minMs, maxMs: suspicionMaxMs(minMs, cfg.suspicionMaxMult), wanted: suspicionConfirmationsWanted(cfg.suspicionConfirmations, n) }
+  }
+
+  #startSuspicion (r: MemberRecord, incarnation: number, accusers: readonly string[], nowMs: number): void {
+    const b = this.#suspicionBounds()
+    this.#setState(r, 'suspect', incarnation, nowMs)
+    const s = new Suspicion(nowMs, accusers, b.wanted, b.minMs, b.maxMs)
+    r.suspicion = s
+    s.taskId = this.#schedule(s.deadlineMs(), { kind: 'suspicion', id: r.id, suspicion: s, graced: false })
+  }
+
+  /** New accusers shortened the suspicion: move its timer. */
+  #rescheduleSuspicion (r: MemberRecord, s: Suspicion, nowMs: number): void {
+    this.#tasks.cancel(s.taskId)
+    s.taskId = this.#schedule(Math.max(nowMs, s.deadlineMs()), { kind: 'suspicion', id: r.id, suspicion: s, graced: false })
+  }
+
+  #suspectFromProbe (id: string, nowMs: number): void {
+    const r = this.#members.get(id)
+    if (r === undefined) return
+    if (r.state === 'alive') {
+      this.counters.suspicionsRaised++
+      this.#startSuspicion(r, r.incarnation, [this.id], nowMs)
+      this.#emit('suspect', 'probe-failed', r, 'alive', 'probe', nowMs, this.id)
+      const u = this.#suspectUpdate(r)
+      this.#enqueue(u, 1, nowMs)
+      // Lifeguard's buddy system, at once: tell the suspect, so it can refute before anyone else hears.
+      if (this.config.lifeguard) this.#sendGossip(r.address, [encodeUpdate(u)], nowMs)
+    } else if (r.state === 'suspect' && r.suspicion !== undefined) {
+      if (r.suspicion.confirm([this.id]) > 0) {
+        this.counters.confirmations++
+        this.#rescheduleSuspicion(r, r.suspicion, nowMs)
+        this.#enqueue(this.#suspectUpdate(r), 1, nowMs)
+      }
+    }
+  }
+
+  #suspicionExpired (id: string, s: Suspicion, nowMs: number): void {
+    const r = this.#members.get(id)
+    if (r === undefined || r.state !== 'suspect' || r.suspicion !== s) return
+    this.counters.deadDeclared++
+    this.#setState(r, 'dead', r.incarnation, nowMs)
+    this.#emit('dead', 'suspect-timeout', r, 'suspect', 'timer', nowMs, this.id)
+    this.#enqueue({ kind: 'dead', id: r.id, incarnation: r.incarnation, from: this.id }, 0, nowMs)
+  }
+
+  #suspectUpdate (r: MemberRecord): MemberUpdate {
+    return { kind: 'suspect', id: r.id, incarnation: r.incarnation, accusers: r.suspicion === undefined ? [] : r.suspicion.accusers.slice() }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // updates
+
+  #applyUpdates (updates: readonly MemberUpdate[], nowMs: number, via: MemberEventVia): void {
+    for (let i = 0; i < updates.length; i++) {
+      this.#applyUpdate(updates[i], nowMs, via, true)
+      if (this.#stopped) return
+    }
+  }
+
+  /** Applies one update; returns true if our view changed. */
+  #applyUpdate (u: MemberUpdate, nowMs: number, via: MemberEventVia, gossipNew: boolean): boolean {
+    switch (u.kind) {
+      case 'alive': return this.#applyAlive(u.id, u.incarnation, u.address, u.meta, nowMs, via, gossipNew)
+      case 'suspect': return this.#applySuspect(u.id, u.incarnation, u.accusers, nowMs, via, 'suspected')
+      case 'dead': return this.#applyDead(u.id, u.incarnation, u.from, nowMs, via)
+      case 'left': return this.#applyLeft(u.id, u.incarnation, nowMs, via)
+    }
+  }
+
+  #applyAlive (id: string, incarnation: number, address: string, meta: Metadata, nowMs: number, via: MemberEventVia, gossipNew: boolean): boolean {
+    if (id === this.id) {
+      const self = this.#self
+      if (this.#leaving) return false
+      if (incarnation > self.incarnation || (incarnation === self.incarnation && (address !== self.address || !sameMeta(meta, self.meta)))) {
+        this.#refute(incarnation, 'incarnation-conflict', [], nowMs, via)
+        return true
+      }
+      return false
+    }
+    const r = this.#members.get(id)
+    if (r === undefined) {
+      const rec = this.#addRecord(id, address, meta, incarnation, 'alive', nowMs)
+      this.#emit('joined', 'new-member', rec, undefined, via, nowMs, id)
+      if (gossipNew) this.#enqueue({ kind: 'alive', id, incarnation, address, meta }, 2, nowMs)
+      return true
+    }
+    if (incarnation <= r.incarnation) return false
+    const previous = r.state
+    const addressChanged = address !== r.address
+    const metaChanged = !sameMeta(meta, r.meta)
+    r.address = address
+    if (metaChanged) r.meta = meta
+    this.#setState(r, 'alive', incarnation, nowMs)
+    if (previous === 'dead' || previous === 'left') this.#emit('joined', 'rejoined', r, previous, via, nowMs, id)
+    else if (previous === 'suspect') this.#emit('alive', 'refutation', r, previous, via, nowMs, id)
+    else if (metaChanged) this.#emit('updated', 'metadata-changed', r, previous, via, nowMs, id)
+    else if (addressChanged) this.#emit('updated', 'address-changed', r, previous, via, nowMs, id)
+    this.#enqueue({ kind: 'alive', id, incarnation, address, meta: r.meta }, 2, nowMs)
+    return true
+  }
+
+  #applySuspect (id: string, incarnation: number, accusers: readonly string[], nowMs: number, via: MemberEventVia, selfReason: MemberEventReason): boolean {
+    if (id === this.id) {
+      if (this.#leaving || incarnation < this.#self.incarnation) return false
+      this.#refute(incarnation, selfReason, accusers, nowMs, via)
+      return true
+    }
+    const r = this.#members.get(id)
+    if (r === undefined || incarnation < r.incarnation || r.state === 'dead' || r.state === 'left') return false
+    if (r.state === 'suspect' && r.suspicion !== undefined) {
+      let changed = false
+      if (incarnation > r.incarnation) {
+        this.#setState(r, 'suspect', incarnation, nowMs)
+        changed = true
+      }
+      const added = r.suspicion.confirm(accusers)
+      if (added > 0) {
+        this.counters.confirmations += added
+        this.#rescheduleSuspicion(r, r.suspicion, nowMs)
+        changed = true
+      }
+      if (changed) this.#enqueue(this.#suspectUpdate(r), 1, nowMs)
+      return changed
+    }
+    this.#startSuspicion(r, incarnation, accusers, nowMs)
+    this.#emit('suspect', 'reported', r, 'alive', via, nowMs, accusers[0])
+    this.#enqueue(this.#suspectUpdate(r), 1, nowMs)
+    return true
+  }
+
+  #applyDead (id: string, incarnation: number, from: string, nowMs: number, via: MemberEventVia): boolean {
+    if (id === this.id) {
+      if (this.#leaving || incarnation < this.#self.incarnation) return false
+      this.#refute(incarnation, 'declared-dead', [from], nowMs, via)
+      return true
+    }
+    const r = this.#members.get(id)
+    if (r === undefined || incarnation < r.incarnation || r.state === 'dead' || r.state === 'left') return false
+    const previous = r.state
+    this.#setState(r, 'dead', incarnation, nowMs)
+    this.#emit('dead', 'reported', r, previous, via, nowMs, from)
+    this.#enqueue({ kind: 'dead', id, incarnation, from }, 0, nowMs)
+    return true
+  }
+
+  #applyLeft (id: string, incarnation: number, nowMs: number, via: MemberEventVia): boolean {
+    if (id === this.id) {
+      if (this.#leaving || incarnation < this.#self.incarnation) return false
+      this.#refute(incarnation, 'declared-left', [], nowMs, via)
+      return true
+    }
+    const r = this.#members.get(id)
+    if (r === undefined || incarnation < r.incarnation || r.state === 'left') return false
+    if (r.state === 'dead' && incarnation === r.incarnation) return false
+    const previous = r.state
+    this.#setState(r, 'left', incarnation, nowMs)
+    this.#emit('left', 'graceful-leave', r, previous, via, nowMs, id)
+    this.#enqueue({ kind: 'left', id, incarnation }, 0, nowMs)
+    return true
+  }
+
+  /** Someone claims we are suspect, dead, left or older than we are: raise our incarnation above the claim. */
+  #refute (claimedIncarnation: number, reason: MemberEventReason, accusers: readonly string[], nowMs: number, via: MemberEventVia): void {
+    const self = this.#self
+    this.counters.refutations++
+    this.#setState(self, 'alive', Math.max(self.incarnation, claimedIncarnation) + 1, nowMs)
+    if (this.config.lifeguard) this.#applyHealth(1)
+    this.#emit('refuted', reason, self, 'alive', via, nowMs, accusers[0])
+    this.#enqueueSelfAlive(nowMs)
+    // Lifeguard's buddy system, the other way: the accusers run the shortest timers; tell them first.
+    if (this.config.lifeguard) {
+      const bytes = this.#selfAliveBytes!
+      for (const a of accusers) {
+        const r = this.#members.get(a)
+        if (r !== undefined && r !== self && r.state !== 'left') this.#sendGossip(r.address, [bytes], nowMs)
+      }
+    }
+  }
+
+  /** Merges a push-pull state; returns how many entries changed our view. */
+  #mergeState (entries: readonly MemberEntry[], senderId: string | undefined, nowMs: number): number {
+    let changes = 0
+    for (const e of entries) {
+      let changed = false
+      switch (e.state) {
+        case 'alive':
+          changed = this.#applyAlive(e.id, e.incarnation, e.address, e.meta, nowMs, 'push-pull', e.id === senderId)
+          break
+        case 'left':
+          changed = this.#applyLeft(e.id, e.incarnation, nowMs, 'push-pull')
+          break
+        case 'suspect':
+          changed = this.#applySuspect(e.id, e.incarnation, [], nowMs, 'push-pull', 'suspected')
+          break
+        case 'dead':
+          // Like memberlist: another view's "dead" only makes us suspect, so a live member can still refute.
+          if (!this.#members.has(e.id) && e.id !== this.id) break
+          changed = this.#applySuspect(e.id, e.incarnation, [], nowMs, 'push-pull', 'declared-dead')
+          break
+      }
+      if (changed) changes++
+      if (this.#stopped) break
+    }
+    return changes
+  }
+
+  /**
+   * Our whole view for a push-pull. The records themselves are handed out (they have the shape of a
+   * MemberEntry): the driver encodes them before anything else runs, so no copy is needed.
+   */
+  #entries (): MemberEntry[] {
+    return Array.from(this.#members.values())
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // dissemination
+
+  #enqueueSelfAlive (nowMs: number): void {
+    const self = this.#self
+    const u: MemberUpdate = { kind: 'alive', id: this.id, incarnation: self.incarnation, address: self.address, meta: self.meta }
+    this.#selfAliveBytes = encodeUpdate(u)
+    this.#enqueueBytes(u, this.#selfAliveBytes, 0, nowMs)
+  }
+
+  #enqueue (u: MemberUpdate, priority: UpdatePriority, nowMs: number): void {
+    this.#enqueueBytes(u, encodeUpdate(u), priority, nowMs)
+  }
+
+  #enqueueBytes (u: MemberUpdate, bytes: Uint8Array, priority: UpdatePriority, nowMs: number): void {
+    const before = this.#queue.drops
+    this.#queue.enqueue(u, bytes, priority)
+    this.counters.queueDrops += this.#queue.drops - before
+    if (priority === 0 && this.config.gossipFanout > 0 && !this.#burstPending && this.#started) {
+      this.#burstPending = true
+      this.#schedule(Math.max(nowMs, this.#lastBurstAtMs + this.config.gossipIntervalMs), { kind: 'burst' })
+    }
+  }
+
+  /** Pushes the most urgent updates to a few random members at once (fan-out gossip). */
+  #burst (nowMs: number): void {
+    this.#burstPending = false
+    this.#lastBurstAtMs = nowMs
+    const fanout = this.#leaving ? Math.max(this.config.gossipFanout, this.config.indirectChecks + 1) : this.config.gossipFanout
+    const targets = this.#randomAliveMembers(fanout, undefined)
+    let sent = false
+    for (const t of targets) {
+      const msg = this.#pack({ type: 'gossip', sourceId: this.id, updates: [] }, undefined)
+      if (msg.updates.length === 0) break
+      this.#send(t.address, msg)
+      sent = true
+    }
+    if (sent) this.counters.gossipBursts++
+  }
+
+  #sendGossip (to: Address, updates: Uint8Array[], _nowMs: number): void {
+    const msg: OutgoingDatagram = { type: 'gossip', sourceId: this.id, updates }
+    let size = datagramBaseBytes(msg)
+    for (const u of updates) size += piggybackBytes(u)
+    if (size <= this.maxDatagramBytes) this.#send(to, msg)
+  }
+
+  /**
+   * Fills a datagram with piggybacked updates. `about` is the member the message goes to or is about:
+   * when we hold it suspect, dead or left, its status goes first (Lifeguard's buddy system: a suspect
+   * learns of its suspicion from the very probe that tests it, and can refute at once).
+   */
+  #pack<M extends OutgoingDatagram> (msg: M, about: MemberRecord | undefined): M {
+    let budget = this.maxDatagramBytes - datagramBaseBytes(msg)
+    let skip: string | undefined
+    if (about !== undefined && about !== this.#self && about.state !== 'alive') {
+      const statusBytes = this.#statusBytes(about)
+      const size = piggybackBytes(statusBytes)
+      if (size <= budget) {
+        msg.updates.push(statusBytes)
+        budget -= size
+        skip = about.id
+      }
+    }
+    const limit = retransmitLimit(this.config.retransmitMult, this.#liveCount)
+    this.#queue.pack(budget, limit, MEMBERSHIP_LIMITS.maxUpdatesPerMessage - msg.updates.length, msg.updates, skip)
+    return msg
+  }
+
+  /** The encoded suspect/dead/left update describing a member as we see it. */
+  #statusBytes (r: MemberRecord): Uint8Array {
+    const queued = this.#queue.get(r.id)
+    if (queued !== undefined && queued.update.kind === r.state && queued.update.incarnation === r.incarnation) return queued.bytes
+    if (r.state === 'suspect') return encodeUpdate(this.#suspectUpdate(r))
+    if (r.state === 'left') return encodeUpdate({ kind: 'left', id: r.id, incarnation: r.incarnation })
+    return encodeUpdate({ kind: 'dead', id: r.id, incarnation: r.incarnation, from: this.id })
+  }
+
+  #send (to: Address, message: OutgoingDatagram): void {
+    if (to === '' || to === this.address) return
+    this.#outbox.push({ kind: 'send', to, message })
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // push-pull
+
+  #startPushPull (to: Address, join: boolean, _nowMs: number): number {
+    const requestId = ++this.#requestId
+    if (to === '' || to === this.address) return requestId
+    this.counters.pushPulls++
+    this.#requests.set(requestId, { kind: 'push-pull', to, join })
+    const message: OutgoingRequest = { type: 'push-pull-request', sourceId: this.id, join, members: this.#entries() }
+    this.#outbox.push({ kind: 'request', to, requestId, message, timeoutMs: this.config.pushPullTimeoutMs })
+    return requestId
+  }
+
+  #periodicPushPull (nowMs: number): void {
+    const cfg = this.config
+    this.#schedule(nowMs + pushPullIntervalMs(cfg.pushPullIntervalMs, this.#liveCount), { kind: 'push-pull' })
+    if (this.#leaving) return
+    const [peer] = this.#randomAliveMembers(1, undefined)
+    if (peer !== undefined) this.#startPushPull(peer.address, false, nowMs)
+  }
+
+  #scheduleCascade (nowMs: number): void {
+    if (this.#cascadePending || this.#leaving) return
+    this.#cascadePending = true
+    this.#schedule(nowMs + this.config.probeIntervalMs, { kind: 'cascade' })
+  }
+
+  #cascadePushPull (nowMs: number): void {
+    this.#cascadePending = false
+    if (this.#leaving) return
+    const [peer] = this.#randomAliveMembers(1, undefined)
+    if (peer === undefined) return
+    this.counters.pushPullCascades++
+    this.#startPushPull(peer.address, false, nowMs)
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // records
+
+  #addRecord (id: string, address: Address, meta: Metadata, incarnation: number, state: MemberState, nowMs: number): MemberRecord {
+    const r: MemberRecord = { id, address, meta, incarnation, state, stateChangedAtMs: nowMs, suspicion: undefined, deadIndex: -1 }
+    this.#members.set(id, r)
+    this.#order.insert(id)
+    this.#checksum.add(id, incarnation, state)
+    if (state === 'alive' || state === 'suspect') this.#liveCount++
+    return r
+  }
+
+  /** The one place a record's (incarnation, state) changes: keeps checksum, counts, dead list and timers right. */
+  #setState (r: MemberRecord, state: MemberState, incarnation: number, nowMs: number): void {
+    const before = r.state
+    this.#checksum.remove(r.id, r.incarnation, before)
+    this.#checksum.add(r.id, incarnation, state)
+    const wasLive = before === 'alive' || before === 'suspect'
+    const isLive = state === 'alive' || state === 'suspect'
+    if (wasLive && !isLive) this.#liveCount--
+    else if (!wasLive && isLive) this.#liveCount++
+    if (state !== 'suspect' && r.suspicion !== undefined) {
+      this.#tasks.cancel(r.suspicion.taskId)
+      r.suspicion = undefined
+    }
+    if (before === 'dead' && state !== 'dead') this.#removeDead(r)
+    if (state === 'dead' && before !== 'dead' && r !== this.#self) {
+      r.deadIndex = this.#deadIds.length
+      this.#deadIds.push(r.id)
+    }
+    r.incarnation = incarnation
+    if (before !== state) r.stateChangedAtMs = nowMs
+    r.state = state
+    if ((state === 'dead' || state === 'left') && before !== state && r !== this.#self) {
+      this.#schedule(nowMs + this.config.tombstoneTimeoutMs, { kind: 'reap', id: r.id, changedAtMs: r.stateChangedAtMs })
+    }
+  }
+
+  #removeDead (r: MemberRecord): void {
+    const i = r.deadIndex
+    if (i < 0) return
+    const last = this.#deadIds.pop()!
+    if (i < this.#deadIds.length) {
+      this.#deadIds[i] = last
+      this.#members.get(last)!.deadIndex = i
+    }
+    r.deadIndex = -1
+  }
+
+  #reap (id: string, changedAtMs: number, nowMs: number): void {
+    const r = this.#members.get(id)
+    if (r === undefined || (r.state !== 'dead' && r.state !== 'left') || r.stateChangedAtMs !== changedAtMs) return
+    this.#removeDead(r)
+    this.#members.delete(id)
+    this.#order.remove(id)
+    this.#checksum.remove(id, r.incarnation, r.state)
+    this.#queue.remove(id)
+    this.#emit('reaped', 'tombstone-expired', r, r.state, 'timer', nowMs, undefined)
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // helpers
+
+  #applyHealth (delta: number): void {
+    if (delta === 0) return
+    const max = this.config.awarenessMaxMultiplier - 1
+    this.#health = Math.min(max, Math.max(0, this.#health + delta))
+  }
+
+  #nextSeq (): number {
+    this.#seq = (this.#seq + 1) % SEQ_MODULUS
+    return this.#seq
+  }
+
+  /** Up to k random alive members other than us and `exclude` (memberlist's kRandomNodes). */
+  #randomAliveMembers (k: number, exclude: string | undefined): MemberRecord[] {
+    const out: MemberRecord[] = []
+    if (k <= 0) return out
+    const order = this.#order
+    const n = order.size
+    const eligible = (r: MemberRecord): boolean => r !== this.#self && r.state === 'alive' && r.id !== exclude
+    if (n <= 3 * k + 2) {
+      const all: MemberRecord[] = []
+      for (let i = 0; i < n; i++) {
+        const r = this.#members.get(order.at(i))!
+        if (eligible(r)) all.push(r)
+      }
+      this.#random.shuffle(all)
+      return all.slice(0, k)
+    }
+    for (let tries = 0; tries < 3 * n && out.length < k; tries++) {
+      const r = this.#members.get(order.at(this.#random.int(n)))!
+      if (eligible(r) && !out.includes(r)) out.push(r)
+    }
+    return out
+  }
+
+  #emit (type: MemberEventType, reason: MemberEventReason, r: MemberRecord, previousState: MemberState | undefined,
+    via: MemberEventVia, nowMs: number, source: string | undefined): void {
+    const event: MemberEvent = source === undefined
+      ? { type, reason, member: snapshot(r), previousState, via, atMs: nowMs }
+      : { type, reason, member: snapshot(r), previousState, via, source, atMs: nowMs }
+    this.#outbox.push({ kind: 'event', event })
+  }
+}
+
+function snapshot (r: MemberRecord): MemberInfo {
+  return { id: r.id, address: r.address, incarnation: r.incarnation, state: r.state, meta: r.meta, stateChangedAtMs: r.stateChangedAtMs }
+}
+
+function sameMeta (a: Metadata, b: Metadata): boolean {
+  if (a === b) return true
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  for (const k of ka) if (a[k] !== b[k]) return false
+  return true
+}

@@ -1,0 +1,561 @@
+/**
+ * Wire messages of the membership protocol (SWIM + Lifeguard), built on the primitives of codec.ts.
+ *
+ * Every frame is `[WIRE_VERSION u8][type u8][body]`, with types 0x10–0x16 (the membership family owns
+ * 0x10–0x2f). Best-effort datagrams (ping, ping-req, ack, nack, gossip) end with a piggyback list of
+ * membership updates; each update is its own length-prefixed blob, so a sender can encode an update
+ * once and copy its bytes into every message that carries it (the dissemination queue caches them), and
+ * the size of a datagram is known exactly before it is written (`datagramBaseBytes`). Push-pull request
+ * and reply carry the full member list over the reliable channel.
+ *
+ * Invariants: decoding hostile bytes throws only `DecodeError`; every string, list and map has a hard
+ * limit checked before anything is allocated; encoding and decoding are exact inverses on valid input;
+ * metadata maps are written in key order, so equal maps give equal bytes.
+ */
+import { DecodeError, DEFAULT_WIRE_LIMITS, EncodeError, Reader, WIRE_VERSION, Writer } from './codec.js'
+import type { WireLimits } from './codec.js'
+
+/** Message type numbers of the membership family. */
+export const MembershipType = Object.freeze({
+  ping: 0x10,
+  pingReq: 0x11,
+  ack: 0x12,
+  nack: 0x13,
+  gossip: 0x14,
+  pushPullRequest: 0x15,
+  pushPullReply: 0x16
+})
+
+/** The first and last type numbers reserved for the membership family. */
+export const MEMBERSHIP_TYPE_MIN = 0x10
+export const MEMBERSHIP_TYPE_MAX = 0x2f
+
+/** Hard limits of membership messages. They bound what a peer accepts from the network. */
+export const MEMBERSHIP_LIMITS = Object.freeze({
+  /** Largest member id, in UTF-8 bytes. */
+  maxIdBytes: 128,
+  /** Largest member address, in UTF-8 bytes. */
+  maxAddressBytes: 256,
+  /** Most entries in a member's metadata map. */
+  maxMetaEntries: 16,
+  /** Largest metadata key, in UTF-8 bytes. */
+  maxMetaKeyBytes: 64,
+  /** Largest metadata value, in UTF-8 bytes. */
+  maxMetaValueBytes: 256,
+  /** Largest encoded metadata map, in bytes. */
+  maxMetaBytes: 1024,
+  /** Most accusers listed in one suspect update. */
+  maxAccusers: 8,
+  /** Most updates piggybacked on one datagram (so the count is always one byte). */
+  maxUpdatesPerMessage: 127,
+  /** Largest encoded update, in bytes. */
+  maxUpdateBytes: 2048,
+  /** Most members in one push-pull state. */
+  maxMembers: 65536,
+  /** Largest datagram accepted, in bytes (a transport's own limit is usually far lower). */
+  maxDatagramBytes: 65507
+})
+
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
+export const MEMBER_STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left']
+
+/** A member's small user map (e.g. `{ zone: 'eu-1', http: '10.0.0.3:8080' }`). */
+export type Metadata = Readonly<Record<string, string>>
+
+export interface AliveUpdate { kind: 'alive', id: string, incarnation: number, address: string, meta: Metadata }
+/** `accusers`: members that independently failed to probe `id` (Lifeguard's confirmations), first one first. */
+export interface SuspectUpdate { kind: 'suspect', id: string, incarnation: number, accusers: string[] }
+export interface DeadUpdate { kind: 'dead', id: string, incarnation: number, from: string }
+export interface LeftUpdate { kind: 'left', id: string, incarnation: number }
+export type MemberUpdate = AliveUpdate | SuspectUpdate | DeadUpdate | LeftUpdate
+
+/** One member in a push-pull state transfer. */
+export interface MemberEntry { readonly id: string, readonly address: string, readonly incarnation: number, readonly state: MemberState, readonly meta: Metadata }
+
+/**
+ * Datagram messages. `U` is the piggyback element: `MemberUpdate` when decoded, `Uint8Array` (an update
+ * already encoded with `encodeUpdate`) when sent.
+ */
+export interface PingMessage<U = MemberUpdate> { type: 'ping', seq: number, targetId: string, sourceId: string, updates: U[] }
+export interface PingReqMessage<U = MemberUpdate> {
+  type: 'ping-req'
+  seq: number
+  targetId: string
+  targetAddress: string
+  sourceId: string
+  /** Ask the relay for a nack when the target stays silent (Lifeguard). */
+  wantNack: boolean
+  /** How long the relay waits for the target before it nacks, in ms. */
+  nackTimeoutMs: number
+  updates: U[]
+}
+export interface AckMessage<U = MemberUpdate> { type: 'ack', seq: number, updates: U[] }
+export interface NackMessage<U = MemberUpdate> { type: 'nack', seq: number, updates: U[] }
+export interface GossipMessage<U = MemberUpdate> { type: 'gossip', sourceId: string, updates: U[] }
+export type DatagramMessage<U = MemberUpdate> =
+  | PingMessage<U> | PingReqMessage<U> | AckMessage<U> | NackMessage<U> | GossipMessage<U>
+export type OutgoingDatagram = DatagramMessage<Uint8Array>
+
+export interface PushPullRequest { type: 'push-pull-request', sourceId: string, join: boolean, members: MemberEntry[] }
+export interface PushPullReply { type: 'push-pull-reply', members: MemberEntry[] }
+
+export type MembershipMessage = DatagramMessage | PushPullRequest | PushPullReply
+export type MembershipMessageType = MembershipMessage['type']
+
+export const MEMBERSHIP_MESSAGE_TYPES: readonly MembershipMessageType[] =
+  ['ping', 'ping-req', 'ack', 'nack', 'gossip', 'push-pull-request', 'push-pull-reply']
+
+const TYPE_NUMBER: Record<MembershipMessageType, number> = {
+  ping: MembershipType.ping,
+  'ping-req': MembershipType.pingReq,
+  ack: MembershipType.ack,
+  nack: MembershipType.nack,
+  gossip: MembershipType.gossip,
+  'push-pull-request': MembershipType.pushPullRequest,
+  'push-pull-reply': MembershipType.pushPullReply
+}
+
+const UPDATE_KIND = { alive: 1, suspect: 2, dead: 3, left: 4 } as const
+const STATE_CODE: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 }
+
+const L = MEMBERSHIP_LIMITS
+const utf8 = new TextEncoder()
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * Encoded strings, memoised: the same ids and addresses are written into every probe, so each is encoded
+ * once. Bounded (cleared when full); a pure memo, invisible except in speed.
+ */
+const STRING_CACHE_LIMIT = 16384
+let stringCache = new Map<string, Uint8Array>()
+
+function utf8Cached (s: string, what: string): Uint8Array {
+  let b = stringCache.get(s)
+  if (b === undefined) {
+    if (!s.isWellFormed()) throw new EncodeError(`${what} is not well-formed UTF-16 (it has a lone surrogate)`)
+    b = utf8.encode(s)
+    if (stringCache.size >= STRING_CACHE_LIMIT) stringCache = new Map()
+    stringCache.set(s, b)
+  }
+  return b
+}
+
+function writeString (w: Writer, s: string, maxBytes: number, what: string): void {
+  w.bytes(utf8Cached(s, what), maxBytes, what)
+}
+
+/**
+ * Decoded short ASCII strings (ids, addresses: the same few thousand arrive in every message), kept in a
+ * small direct-mapped table so a repeat costs a hash and a compare, and all peers in one process share
+ * one copy of each. A pure memo: a collision just replaces the slot.
+ */
+const INTERN_SLOTS = 8192
+const internTable: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS)
+
+/** Reads a length-prefixed UTF-8 string; short ASCII strings (ids, addresses) skip the TextDecoder. */
+function readString (r: Reader, maxBytes: number): string {
+  const raw = r.bytes(maxBytes, 'invalid-field')
+  const n = raw.byteLength
+  if (n <= 64) {
+    let h = 0x811c9dc5
+    let ascii = true
+    for (let i = 0; i < n; i++) {
+      const c = raw[i]
+      if (c >= 0x80) { ascii = false; break }
+      h = Math.imul(h ^ c, 0x01000193)
+    }
+    if (ascii) {
+      const slot = (h >>> 0) & (INTERN_SLOTS - 1)
+      const hit = internTable[slot]
+      if (hit !== undefined && hit.length === n) {
+        let same = true
+        for (let i = 0; i < n; i++) if (hit.charCodeAt(i) !== raw[i]) { same = false; break }
+        if (same) return hit
+      }
+      let out = ''
+      for (let i = 0; i < n; i++) out += String.fromCharCode(raw[i])
+      internTable[slot] = out
+      return out
+    }
+  }
+  try {
+    return utf8Decoder.decode(raw)
+  } catch {
+    throw new DecodeError('bad-utf8', 'string is not valid UTF-8')
+  }
+}
+
+const EMPTY_META: Metadata = Object.freeze({})
+
+/** Frame limits for membership frames: the shared defaults (4 MiB frames fit a 65,536-member state). */
+const FRAME_LIMITS: WireLimits = DEFAULT_WIRE_LIMITS
+
+// ---------------------------------------------------------------------------------------------------
+// sizes
+
+/** Bytes of an unsigned LEB128 varint. */
+export function varintBytes (v: number): number {
+  let n = 1
+  while (v >= 0x80) { v = Math.floor(v / 128); n++ }
+  return n
+}
+
+/** UTF-8 length of a string, without allocating. */
+export function utf8Length (s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++ }
+    else n += 3
+  }
+  return n
+}
+
+function stringBytes (s: string): number {
+  const n = utf8Length(s)
+  return varintBytes(n) + n
+}
+
+/** Bytes an encoded update takes inside a datagram (its length prefix included). */
+export function piggybackBytes (encodedUpdate: Uint8Array): number {
+  return varintBytes(encodedUpdate.byteLength) + encodedUpdate.byteLength
+}
+
+/**
+ * Exact size of a datagram with no piggybacked updates (the update count byte included): the budget for
+ * updates is `maxDatagramBytes - datagramBaseBytes(msg)`, each update taking `piggybackBytes(u)`.
+ */
+export function datagramBaseBytes (msg: DatagramMessage<unknown>): number {
+  let n = 2 + 1 // version, type, update count
+  switch (msg.type) {
+    case 'ping': n += varintBytes(msg.seq) + stringBytes(msg.targetId) + stringBytes(msg.sourceId); break
+    case 'ping-req':
+      n += varintBytes(msg.seq) + stringBytes(msg.targetId) + stringBytes(msg.targetAddress) + stringBytes(msg.sourceId) +
+        1 + varintBytes(msg.nackTimeoutMs)
+      break
+    case 'ack': case 'nack': n += varintBytes(msg.seq); break
+    case 'gossip': n += stringBytes(msg.sourceId); break
+  }
+  return n
+}
+
+/** Encoded size of a metadata map, as `encodeUpdate` writes it. */
+export function metadataBytes (meta: Metadata): number {
+  const keys = Object.keys(meta)
+  let n = varintBytes(keys.length)
+  for (const k of keys) n += stringBytes(k) + stringBytes(meta[k])
+  return n
+}
+
+// ---------------------------------------------------------------------------------------------------
+// validation shared by encoder and core (an invalid value is refused before it reaches the wire)
+
+/** Why a metadata map cannot be sent, or undefined when it can. */
+export function metadataProblem (meta: unknown, maxBytes: number = L.maxMetaBytes): string | undefined {
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return 'metadata must be a plain object of string values'
+  const keys = Object.keys(meta)
+  if (keys.length > L.maxMetaEntries) return `metadata has ${keys.length} entries, over the limit of ${L.maxMetaEntries}`
+  for (const k of keys) {
+    const v = (meta as Record<string, unknown>)[k]
+    if (typeof v !== 'string') return `metadata value of ${JSON.stringify(k)} must be a string, got ${typeof v}`
+    if (utf8Length(k) > L.maxMetaKeyBytes) return `metadata key ${JSON.stringify(k.slice(0, 16))}… is over ${L.maxMetaKeyBytes} bytes`
+    if (utf8Length(v) > L.maxMetaValueBytes) return `metadata value of ${JSON.stringify(k)} is over ${L.maxMetaValueBytes} bytes`
+  }
+  const size = metadataBytes(meta as Metadata)
+  if (size > maxBytes) return `metadata encodes to ${size} bytes, over the limit of ${maxBytes}`
+  return undefined
+}
+
+/** Why a member id cannot be used, or undefined when it can. */
+export function idProblem (id: unknown): string | undefined {
+  if (typeof id !== 'string' || id.length === 0) return 'a member id must be a non-empty string'
+  if (utf8Length(id) > L.maxIdBytes) return `member id is ${utf8Length(id)} bytes, over the limit of ${L.maxIdBytes}`
+  return undefined
+}
+
+/** Why an address cannot be used, or undefined when it can. */
+export function addressProblem (address: unknown): string | undefined {
+  if (typeof address !== 'string' || address.length === 0) return 'an address must be a non-empty string'
+  if (utf8Length(address) > L.maxAddressBytes) return `address is ${utf8Length(address)} bytes, over the limit of ${L.maxAddressBytes}`
+  return undefined
+}
+
+// ---------------------------------------------------------------------------------------------------
+// encoding
+
+function writeMeta (w: Writer, meta: Metadata): void {
+  const keys = Object.keys(meta).sort()
+  if (keys.length > L.maxMetaEntries) throw new EncodeError(`metadata has ${keys.length} entries, over the limit of ${L.maxMetaEntries}`)
+  w.varint(keys.length)
+  for (const k of keys) {
+    writeString(w, k, L.maxMetaKeyBytes, 'metadata key')
+    writeString(w, meta[k], L.maxMetaValueBytes, 'metadata value')
+  }
+}
+
+function writeUpdateBody (w: Writer, u: MemberUpdate): void {
+  w.u8(UPDATE_KIND[u.kind])
+  writeString(w, u.id, L.maxIdBytes, 'member id')
+  w.varint(u.incarnation)
+  switch (u.kind) {
+    case 'alive':
+      writeString(w, u.address, L.maxAddressBytes, 'address')
+      writeMeta(w, u.meta)
+      break
+    case 'suspect':
+      if (u.accusers.length > L.maxAccusers) throw new EncodeError(`suspect update lists ${u.accusers.length} accusers, over the limit of ${L.maxAccusers}`)
+      w.varint(u.accusers.length)
+      for (const a of u.accusers) writeString(w, a, L.maxIdBytes, 'accuser id')
+      break
+    case 'dead':
+      writeString(w, u.from, L.maxIdBytes, 'member id')
+      break
+    case 'left':
+      break
+  }
+}
+
+/** Encodes one update; the bytes can be cached and copied into any number of datagrams. */
+export function encodeUpdate (u: MemberUpdate): Uint8Array {
+  const w = new Writer(FRAME_LIMITS, 64)
+  writeUpdateBody(w, u)
+  if (w.length > L.maxUpdateBytes) throw new EncodeError(`update is ${w.length} bytes, over the limit of ${L.maxUpdateBytes}`)
+  return w.finish()
+}
+
+/** Encodes a datagram whose updates are already encoded. Never produces more than `maxBytes`. */
+export function encodeDatagram (msg: OutgoingDatagram, maxBytes: number = L.maxDatagramBytes): Uint8Array {
+  if (msg.updates.length > L.maxUpdatesPerMessage) throw new EncodeError(`${msg.updates.length} piggybacked updates, over the limit of ${L.maxUpdatesPerMessage}`)
+  let size = datagramBaseBytes(msg)
+  for (const u of msg.updates) size += piggybackBytes(u)
+  if (size > maxBytes) throw new EncodeError(`${msg.type} of ${size} bytes is over the datagram limit of ${maxBytes}`)
+  const w = new Writer(FRAME_LIMITS, size)
+  w.u8(WIRE_VERSION).u8(TYPE_NUMBER[msg.type])
+  switch (msg.type) {
+    case 'ping':
+      w.varint(msg.seq)
+      writeString(w, msg.targetId, L.maxIdBytes, 'member id')
+      writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
+      break
+    case 'ping-req':
+      w.varint(msg.seq)
+      writeString(w, msg.targetId, L.maxIdBytes, 'member id')
+      writeString(w, msg.targetAddress, L.maxAddressBytes, 'address')
+      writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
+      w.u8(msg.wantNack ? 1 : 0).varint(msg.nackTimeoutMs)
+      break
+    case 'ack': case 'nack':
+      w.varint(msg.seq)
+      break
+    case 'gossip':
+      writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
+      break
+  }
+  w.u8(msg.updates.length)
+  for (const u of msg.updates) w.bytes(u, L.maxUpdateBytes, 'update')
+  return w.finish()
+}
+
+/**
+ * Encodes a push-pull request or reply (reliable channel). Entries are written straight from the objects
+ * given (a peer passes its member records as they are: no copy per entry).
+ */
+export function encodePushPull (msg: PushPullRequest | PushPullReply): Uint8Array {
+  const members = msg.members
+  if (members.length > L.maxMembers) throw new EncodeError(`${members.length} members, over the limit of ${L.maxMembers}`)
+  const w = new Writer(FRAME_LIMITS, 64 + members.length * 32)
+  w.u8(WIRE_VERSION).u8(TYPE_NUMBER[msg.type])
+  if (msg.type === 'push-pull-request') {
+    writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
+    w.u8(msg.join ? 1 : 0)
+  }
+  w.varint(members.length)
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i]
+    writeString(w, m.id, L.maxIdBytes, 'member id')
+    writeString(w, m.address, L.maxAddressBytes, 'address')
+    w.varint(m.incarnation).u8(STATE_CODE[m.state])
+    writeMeta(w, m.meta)
+  }
+  return w.finish()
+}
+
+/** Encodes any decoded membership message (tests, tools; peers use the cached-bytes encoders above). */
+export function encodeMembershipMessage (msg: MembershipMessage): Uint8Array {
+  if (msg.type === 'push-pull-request' || msg.type === 'push-pull-reply') return encodePushPull(msg)
+  return encodeDatagram({ ...msg, updates: msg.updates.map(encodeUpdate) } as OutgoingDatagram)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// decoding
+
+function readId (r: Reader): string {
+  const id = readString(r, L.maxIdBytes)
+  if (id.length === 0) throw new DecodeError('invalid-field', 'member id is empty')
+  return id
+}
+
+function readAddress (r: Reader): string {
+  const a = readString(r, L.maxAddressBytes)
+  if (a.length === 0) throw new DecodeError('invalid-field', 'address is empty')
+  return a
+}
+
+function readMeta (r: Reader): Metadata {
+  const start = r.offset
+  const n = r.varint()
+  if (n === 0) return EMPTY_META
+  if (n > L.maxMetaEntries) throw new DecodeError('list-too-long', `metadata has ${n} entries, over the limit of ${L.maxMetaEntries}`)
+  const entries: Array<[string, string]> = []
+  let previous: string | undefined
+  for (let i = 0; i < n; i++) {
+    const k = readString(r, L.maxMetaKeyBytes)
+    if (previous !== undefined && !(k > previous)) throw new DecodeError('invalid-field', 'metadata keys must be unique and in order')
+    previous = k
+    entries.push([k, readString(r, L.maxMetaValueBytes)])
+  }
+  if (r.offset - start > L.maxMetaBytes) throw new DecodeError('invalid-field', `metadata is over ${L.maxMetaBytes} bytes`)
+  return Object.fromEntries(entries)
+}
+
+/** Reads one length-prefixed update in place (no sub-reader), checking it ends exactly at its prefix. */
+function readUpdate (r: Reader): MemberUpdate {
+  const length = r.varint()
+  if (length > L.maxUpdateBytes) throw new DecodeError('invalid-field', `update of ${length} bytes is over the limit of ${L.maxUpdateBytes}`)
+  if (length > r.remaining) throw new DecodeError('truncated', `update of ${length} bytes cannot fit in ${r.remaining} bytes`)
+  const end = r.offset + length
+  const kind = r.u8()
+  const id = readId(r)
+  const incarnation = r.varint()
+  let u: MemberUpdate
+  switch (kind) {
+    case UPDATE_KIND.alive: {
+      const address = readAddress(r)
+      u = { kind: 'alive', id, incarnation, address, meta: readMeta(r) }
+      break
+    }
+    case UPDATE_KIND.suspect: {
+      const n = r.varint()
+      if (n > L.maxAccusers) throw new DecodeError('list-too-long', `suspect update lists ${n} accusers, over the limit of ${L.maxAccusers}`)
+      const accusers: string[] = []
+      for (let i = 0; i < n; i++) accusers.push(readId(r))
+      u = { kind: 'suspect', id, incarnation, accusers }
+      break
+    }
+    case UPDATE_KIND.dead:
+      u = { kind: 'dead', id, incarnation, from: readId(r) }
+      break
+    case UPDATE_KIND.left:
+      u = { kind: 'left', id, incarnation }
+      break
+    default:
+      throw new DecodeError('invalid-field', `unknown update kind ${kind}`)
+  }
+  if (r.offset !== end) throw new DecodeError('invalid-field', `update length ${length} does not match its content (${r.offset - end + length} bytes)`)
+  return u
+}
+
+function readUpdates (r: Reader): MemberUpdate[] {
+  const n = r.u8()
+  if (n > L.maxUpdatesPerMessage) throw new DecodeError('list-too-long', `${n} piggybacked updates, over the limit of ${L.maxUpdatesPerMessage}`)
+  if (n * 2 > r.remaining) throw new DecodeError('truncated', `${n} updates cannot fit in ${r.remaining} bytes`)
+  const out: MemberUpdate[] = []
+  for (let i = 0; i < n; i++) out.push(readUpdate(r))
+  return out
+}
+
+function readMembers (r: Reader): MemberEntry[] {
+  const n = r.varint()
+  if (n > L.maxMembers) throw new DecodeError('list-too-long', `${n} members, over the limit of ${L.maxMembers}`)
+  // each entry takes at least 7 bytes: id (2), address (2), incarnation (1), state (1), meta count (1)
+  if (n * 7 > r.remaining) throw new DecodeError('truncated', `${n} members cannot fit in ${r.remaining} bytes`)
+  const out: MemberEntry[] = []
+  for (let i = 0; i < n; i++) {
+    const id = readId(r)
+    const address = readAddress(r)
+    const incarnation = r.varint()
+    const code = r.u8()
+    const state = MEMBER_STATES[code]
+    if (state === undefined) throw new DecodeError('invalid-field', `unknown member state ${code}`)
+    out.push({ id, address, incarnation, state, meta: readMeta(r) })
+  }
+  return out
+}
+
+function readFlag (r: Reader, what: string): boolean {
+  const v = r.u8()
+  if (v > 1) throw new DecodeError('invalid-field', `${what} flags must be 0 or 1, got ${v}`)
+  return v === 1
+}
+
+/** The version byte and type byte of a frame, without decoding it (for routing and counting). */
+export function peekFrame (bytes: Uint8Array): { version: number, type: number } | undefined {
+  if (bytes.byteLength < 2) return undefined
+  return { version: bytes[0], type: bytes[1] }
+}
+
+/** True if the frame's type byte is in the membership family's range. */
+export function isMembershipFrame (bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 2 && bytes[1] >= MEMBERSHIP_TYPE_MIN && bytes[1] <= MEMBERSHIP_TYPE_MAX
+}
+
+/** Decodes a membership frame. Throws only `DecodeError`. */
+export function decodeMembershipMessage (bytes: Uint8Array, limits: WireLimits = FRAME_LIMITS): MembershipMessage {
+  const r = new Reader(bytes, limits)
+  const version = r.u8()
+  if (version !== WIRE_VERSION) throw new DecodeError('unknown-version', `protocol version ${version} is not supported (this peer speaks ${WIRE_VERSION})`)
+  const type = r.u8()
+  let msg: MembershipMessage
+  switch (type) {
+    case MembershipType.ping: {
+      const seq = r.varint()
+      const targetId = readId(r)
+      const sourceId = readId(r)
+      msg = { type: 'ping', seq, targetId, sourceId, updates: readUpdates(r) }
+      break
+    }
+    case MembershipType.pingReq: {
+      const seq = r.varint()
+      const targetId = readId(r)
+      const targetAddress = readAddress(r)
+      const sourceId = readId(r)
+      const wantNack = readFlag(r, 'ping-req')
+      const nackTimeoutMs = r.varint()
+      msg = { type: 'ping-req', seq, targetId, targetAddress, sourceId, wantNack, nackTimeoutMs, updates: readUpdates(r) }
+      break
+    }
+    case MembershipType.ack: {
+      const seq = r.varint()
+      msg = { type: 'ack', seq, updates: readUpdates(r) }
+      break
+    }
+    case MembershipType.nack: {
+      const seq = r.varint()
+      msg = { type: 'nack', seq, updates: readUpdates(r) }
+      break
+    }
+    case MembershipType.gossip: {
+      const sourceId = readId(r)
+      msg = { type: 'gossip', sourceId, updates: readUpdates(r) }
+      break
+    }
+    case MembershipType.pushPullRequest: {
+      const sourceId = readId(r)
+      const join = readFlag(r, 'push-pull')
+      msg = { type: 'push-pull-request', sourceId, join, members: readMembers(r) }
+      break
+    }
+    case MembershipType.pushPullReply:
+      msg = { type: 'push-pull-reply', members: readMembers(r) }
+      break
+    default:
+      throw new DecodeError('unknown-type', `message type 0x${type.toString(16)} is not a membership message`)
+  }
+  r.end()
+  return msg
+}
+
+/** UTF-8 bytes of a string (exported for tests and size checks). */
+export function utf8Bytes (s: string): Uint8Array { return utf8.encode(s) }
