@@ -18,7 +18,8 @@
  * nothing mutable with the old one. Rebalancing needs the old and the new ring side by side (which
  * ranges changed owner), an operation in flight keeps the snapshot it started with, and membership
  * changes are rare next to lookups, so paying O(points) per change (a merge, no re-hash of existing
- * peers) for never having a ring change under a reader is a good trade.
+ * peers) for never having a ring change under a reader is a good trade. Immutability also lets peers of
+ * one process that see the same members share one ring (ring-cache.ts).
  */
 import { InvalidOptionError } from '../errors.js'
 import { keyPoint, RING_SIZE, vnodePoint, xxh64 } from './hash.js'

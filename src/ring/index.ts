@@ -2,3 +2,5 @@ export { createHashRing, HashRing, DEFAULT_VNODES, MAX_VNODES, comparePeerIds, r
 export type { HashRingInit, RingRange } from './hash-ring.js'
 export { RING_SIZE, keyPoint, vnodePoint, hashToPoint, namespaceSeed, xxh64 } from './hash.js'
 export { arcLength, arcContains } from './placement.js'
+export { createRingCache, RingCache } from './ring-cache.js'
+export type { RingCacheInit } from './ring-cache.js'
