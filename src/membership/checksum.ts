@@ -51,6 +51,9 @@ export class MembershipChecksum {
     this.#b = (this.#b - b) >>> 0
   }
 
+  /** The first 32-bit lane (what pings and acks carry to compare views cheaply). */
+  get lane (): number { return this.#a }
+
   /** 16 lowercase hex characters. */
   toString (): string {
     return this.#a.toString(16).padStart(8, '0') + this.#b.toString(16).padStart(8, '0')

@@ -82,20 +82,29 @@ export function lagHealthDelta (lagMs: number, lagThresholdMs: number, probeInte
 
 /**
  * How much longer to wait before acting on a timeout that fired `latenessMs` late. A late timer means our
- * event loop stalled, and replies that arrived during the stall may still be waiting to be read: give them
- * a moment (capped at one probe timeout) instead of accusing a member of our own slowness.
+ * event loop stalled: replies that arrived during the stall may still be waiting to be read, and news
+ * (a refutation) may be one exchange away. Wait as long as we were late, capped at `capMs`, instead of
+ * blaming a member for our own slowness.
  */
-export function lateTimerGraceMs (latenessMs: number, lagThresholdMs: number, probeTimeoutMs: number): number {
+export function lateTimerGraceMs (latenessMs: number, lagThresholdMs: number, capMs: number): number {
   if (!(latenessMs >= lagThresholdMs) || latenessMs <= 0) return 0
-  return Math.max(1, Math.min(latenessMs, probeTimeoutMs))
+  return Math.max(1, Math.min(latenessMs, capMs))
 }
 
 /**
  * How long an indirect-probe relay waits for the target before it answers with a nack: 80 % of the time
- * left in the probe after the direct timeout, so the nack reaches the prober before the probe ends.
+ * left in the probe when the ping-req goes out, so the nack reaches the prober before the probe ends.
  */
-export function relayNackTimeoutMs (probeIntervalMs: number, probeTimeoutMs: number): number {
-  return Math.max(1, Math.floor((probeIntervalMs - probeTimeoutMs) * 0.8))
+export function relayNackTimeoutMs (remainingMs: number): number {
+  return Math.max(1, Math.floor(remainingMs * 0.8))
+}
+
+/**
+ * With the reliable fallback, how long after the direct timeout the indirect probes wait for it to be
+ * answered: a quarter of the indirect window (lan: 125 ms), plenty for a round trip on a working link.
+ */
+export function indirectProbeDelayMs (probeIntervalMs: number, probeTimeoutMs: number): number {
+  return Math.max(1, Math.floor((probeIntervalMs - probeTimeoutMs) / 4))
 }
 
 /** memberlist's pushPullScale: above 32 members, push-pull slows down by one interval per doubling. */
@@ -105,6 +114,14 @@ export function pushPullIntervalMs (baseIntervalMs: number, members: number): nu
   if (members <= PUSH_PULL_SCALE_THRESHOLD) return baseIntervalMs
   const multiplier = Math.ceil(Math.log2(members) - Math.log2(PUSH_PULL_SCALE_THRESHOLD)) + 1
   return multiplier * baseIntervalMs
+}
+
+/**
+ * How often one peer re-probes a dead member, scaled like push-pull: what heals a partition quickly is
+ * the mesh-wide rate of re-probes (n / interval), so each peer can re-probe less often in a large mesh.
+ */
+export function deadProbeIntervalMs (baseIntervalMs: number, members: number): number {
+  return pushPullIntervalMs(baseIntervalMs, members)
 }
 
 /**
@@ -137,12 +154,14 @@ export function probeOffset (round: number, members: number): number {
 }
 
 /**
- * Lifeguard's health change after a probe: -1 when it was acked; when it was not, +1 for each relay that
- * did not even nack (we could not hear from members that are fine, so the fault is likely ours), or +1
- * when no relay was asked for a nack.
+ * Lifeguard's health change after a probe: -1 when it was acked. When it was not: if relays were asked
+ * for nacks and none answered, +1 for each (we could not hear from members that are fine, so the fault
+ * is likely ours); if at least one relay nacked, 0 (we hear others, the target is the silent one: in a
+ * partition the relays on the far side cannot nack, and counting them would slow every peer on both
+ * sides down to its slowest rate); with no relay asked, +1.
  */
 export function probeHealthDelta (acked: boolean, expectedNacks: number, nacks: number): number {
   if (acked) return -1
-  if (expectedNacks > 0) return Math.max(0, expectedNacks - nacks)
+  if (expectedNacks > 0) return nacks > 0 ? 0 : expectedNacks
   return 1
 }

@@ -44,8 +44,8 @@ import { MembershipChecksum } from './checksum.js'
 import { resolveSwimConfig } from './config.js'
 import type { MembershipPreset, SwimConfig, SwimOptions } from './config.js'
 import {
-  healthMultiplier, lagHealthDelta, lateTimerGraceMs, probeHealthDelta, probeOffset, probeRound, probeTimeoutMs,
-  pushPullCascades, pushPullIntervalMs, relayNackTimeoutMs, retransmitLimit, suspicionConfirmationsWanted,
+  healthMultiplier, indirectProbeDelayMs, lagHealthDelta, lateTimerGraceMs, probeHealthDelta, probeOffset, probeRound, probeTimeoutMs,
+  pushPullCascades, pushPullIntervalMs, relayNackTimeoutMs, deadProbeIntervalMs, retransmitLimit, suspicionConfirmationsWanted,
   suspicionMaxMs, suspicionMinMs
 } from './math.js'
 import { ProbeOrder } from './probe-order.js'
@@ -88,6 +88,7 @@ type Task =
   | { kind: 'probe' }
   | { kind: 'probe-timeout', seq: number, graced: boolean }
   | { kind: 'probe-end', seq: number, graced: boolean }
+  | { kind: 'indirect', seq: number }
   | { kind: 'waiter-expire', seq: number }
   | { kind: 'suspicion', id: string, suspicion: Suspicion, graced: boolean }
   | { kind: 'push-pull' }
@@ -104,6 +105,8 @@ interface ActiveProbe {
   readonly timeoutMs: number
   expectedNacks: number
   nacks: number
+  /** Ping-reqs went out for this probe. */
+  indirectSent: boolean
 }
 
 type Waiter =
@@ -114,6 +117,14 @@ type RequestContext =
   | { kind: 'push-pull', to: Address, join: boolean }
   | { kind: 'fallback', seq: number }
 
+/** Periods of push-pull each peer keeps doing after its last exchange that found views far apart. */
+const CASCADE_ROUNDS = 8
+/** A view unchanged for this many periods is settled enough to compare with others. */
+const STABLE_VIEW_ROUNDS = 3
+/** At most one repair push-pull per this many periods. */
+const REPAIR_ROUNDS = 3
+/** Most newer records sent back to the sender of one message that carried stale updates. */
+const MAX_CORRECTIONS = 16
 /** Most relays (ping-reqs served) pending at once; more are refused, so a flood cannot grow memory. */
 const MAX_PENDING_RELAYS = 1024
 const SEQ_MODULUS = 2 ** 32
@@ -126,7 +137,7 @@ export class Swim {
   readonly counters: SwimCounters = {
     probes: 0, probesFailed: 0, indirectProbes: 0, fallbackProbes: 0, fallbackAcks: 0, nacksReceived: 0,
     suspicionsRaised: 0, confirmations: 0, deadDeclared: 0, refutations: 0, queueDrops: 0, gossipBursts: 0,
-    pushPulls: 0, pushPullsServed: 0, pushPullFailures: 0, pushPullCascades: 0, deadProbes: 0,
+    pushPulls: 0, pushPullsServed: 0, pushPullFailures: 0, pushPullCascades: 0, pushPullRepairs: 0, deadProbes: 0,
     lateTimerGraces: 0, wrongTarget: 0, unexpectedAcks: 0, relaysRefused: 0, maxLagMs: 0
   }
 
@@ -156,6 +167,9 @@ export class Swim {
   #burstPending = false
   #lastBurstAtMs = -Infinity
   #cascadePending = false
+  #cascadeUntilMs = -Infinity
+  #lastRepairAtMs = -Infinity
+  #lastViewChangeMs = 0
 
   constructor (init: SwimInit) {
     if (init === null || typeof init !== 'object') throw new InvalidOptionError('Swim needs an init object: { id, address, random, maxDatagramBytes }')
@@ -319,12 +333,18 @@ export class Swim {
   handleDatagram (from: Address, msg: DatagramMessage, nowMs: number): void {
     if (this.#stopped || !this.#started) return
     const via: MemberEventVia = msg.type === 'gossip' ? 'gossip' : 'probe'
-    this.#applyUpdates(msg.updates, nowMs, via)
+    this.#applyUpdates(msg.updates, nowMs, via, from)
     if (this.#stopped) return
     switch (msg.type) {
-      case 'ping': this.#onPing(from, msg); break
+      case 'ping':
+        this.#compareViews(from, msg.viewChecksum, nowMs)
+        this.#onPing(from, msg)
+        break
       case 'ping-req': this.#onPingReq(from, msg, nowMs); break
-      case 'ack': this.#onAck(msg, nowMs); break
+      case 'ack':
+        this.#compareViews(from, msg.viewChecksum, nowMs)
+        this.#onAck(msg, nowMs)
+        break
       case 'nack': this.#onNack(msg); break
       case 'gossip': break
     }
@@ -334,13 +354,13 @@ export class Swim {
   handleRequest (from: Address, msg: PushPullRequest | PingMessage, nowMs: number): PushPullReply | OutgoingDatagram | undefined {
     if (this.#stopped || !this.#started) return undefined
     if (msg.type === 'ping') {
-      this.#applyUpdates(msg.updates, nowMs, 'probe')
+      this.#applyUpdates(msg.updates, nowMs, 'probe', from)
       if (msg.targetId !== this.id) { this.counters.wrongTarget++; return undefined }
-      return this.#pack({ type: 'ack', seq: msg.seq, updates: [] }, this.#members.get(msg.sourceId))
+      return this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(msg.sourceId))
     }
     this.counters.pushPullsServed++
-    const changes = this.#mergeState(msg.members, msg.sourceId, nowMs)
-    if (pushPullCascades(changes, this.#liveCount)) this.#scheduleCascade(nowMs)
+    const changes = this.#mergeState(msg.members, nowMs)
+    if (!msg.join && pushPullCascades(changes, this.#liveCount)) this.#enterCascade(nowMs)
     return { type: 'push-pull-reply', members: this.#entries() }
   }
 
@@ -354,8 +374,13 @@ export class Swim {
     this.#requests.delete(requestId)
     if (this.#stopped) return
     if (ctx.kind === 'fallback') {
-      if (reply?.type !== 'ack') return
-      this.#applyUpdates(reply.updates, nowMs, 'probe')
+      if (reply?.type !== 'ack') {
+        // The reliable channel could not reach the target: no reason to wait before the indirect probes.
+        const p = this.#probes.get(ctx.seq)
+        if (p !== undefined) this.#sendIndirectProbes(p, nowMs)
+        return
+      }
+      this.#applyUpdates(reply.updates, nowMs, 'probe', undefined)
       const p = this.#probes.get(ctx.seq)
       if (p !== undefined && reply.seq === ctx.seq) {
         this.counters.fallbackAcks++
@@ -367,8 +392,9 @@ export class Swim {
       this.counters.pushPullFailures++
       return
     }
-    const changes = this.#mergeState(reply.members, undefined, nowMs)
-    if (pushPullCascades(changes, this.#liveCount)) this.#scheduleCascade(nowMs)
+    const changes = this.#mergeState(reply.members, nowMs)
+    // A join is expected to learn everything at once: that is not a sign of views drifting apart.
+    if (!ctx.join && pushPullCascades(changes, this.#liveCount)) this.#enterCascade(nowMs)
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -385,6 +411,11 @@ export class Swim {
         if (this.#graced(task, dueMs, nowMs)) return
         this.#probeTimedOut(task.seq, nowMs)
         break
+      case 'indirect': {
+        const p = this.#probes.get(task.seq)
+        if (p !== undefined) this.#sendIndirectProbes(p, nowMs)
+        break
+      }
       case 'probe-end':
         if (this.#graced(task, dueMs, nowMs)) return
         this.#endProbe(task.seq, nowMs)
@@ -408,7 +439,11 @@ export class Swim {
    */
   #graced (task: { graced: boolean } & Task, dueMs: number, nowMs: number): boolean {
     if (!this.config.lifeguard || task.graced) return false
-    const grace = lateTimerGraceMs(nowMs - dueMs, this.config.lagThresholdMs, this.config.probeTimeoutMs)
+    const cfg = this.config
+    let grace = lateTimerGraceMs(nowMs - dueMs, cfg.lagThresholdMs, cfg.probeIntervalMs)
+    // Declaring a member dead while we ourselves are unhealthy (we just stalled, or miss acks) is how false
+    // positives spread: wait one more period per point of health score for a refutation to reach us.
+    if (task.kind === 'suspicion') grace = Math.max(grace, this.#health * cfg.probeIntervalMs)
     if (grace <= 0) return false
     task.graced = true
     this.counters.lateTimerGraces++
@@ -437,10 +472,10 @@ export class Swim {
     let next = this.#nextRoundStart(nowMs, m)
     if (target !== undefined) {
       const seq = this.#nextSeq()
-      const probe: ActiveProbe = { seq, targetId: target.id, startedAtMs: nowMs, intervalMs, timeoutMs, expectedNacks: 0, nacks: 0 }
+      const probe: ActiveProbe = { seq, targetId: target.id, startedAtMs: nowMs, intervalMs, timeoutMs, expectedNacks: 0, nacks: 0, indirectSent: false }
       this.#probes.set(seq, probe)
       this.counters.probes++
-      this.#send(target.address, this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, updates: [] }, target))
+      this.#send(target.address, this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target))
       this.#schedule(nowMs + timeoutMs, { kind: 'probe-timeout', seq, graced: false })
       this.#schedule(nowMs + intervalMs, { kind: 'probe-end', seq, graced: false })
       while (next < nowMs + intervalMs) next += cfg.probeIntervalMs
@@ -464,33 +499,48 @@ export class Swim {
     return undefined
   }
 
+  /**
+   * No direct ack in time. With the reliable fallback on, it goes first (one request instead of 4k
+   * datagrams; packet loss cannot stop it) and the indirect probes follow only if it has not been answered
+   * a little later, or at once if it fails. Without it, the indirect probes go now.
+   */
   #probeTimedOut (seq: number, nowMs: number): void {
     const p = this.#probes.get(seq)
     if (p === undefined) return
     const target = this.#members.get(p.targetId)
     if (target === undefined || (target.state !== 'alive' && target.state !== 'suspect')) return
     const cfg = this.config
+    const remaining = p.startedAtMs + p.intervalMs - nowMs
+    if (cfg.reliableProbeFallback && remaining > 0) {
+      this.counters.fallbackProbes++
+      const requestId = ++this.#requestId
+      this.#requests.set(requestId, { kind: 'fallback', seq })
+      const ping = this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target)
+      this.#outbox.push({ kind: 'request', to: target.address, requestId, message: ping, timeoutMs: remaining })
+      this.#schedule(nowMs + indirectProbeDelayMs(p.intervalMs, p.timeoutMs), { kind: 'indirect', seq })
+      return
+    }
+    this.#sendIndirectProbes(p, nowMs)
+  }
+
+  /** Asks `indirectChecks` random members to probe the target for us (ping-req), once per probe. */
+  #sendIndirectProbes (p: ActiveProbe, nowMs: number): void {
+    if (p.indirectSent || this.#probes.get(p.seq) !== p) return
+    p.indirectSent = true
+    const target = this.#members.get(p.targetId)
+    if (target === undefined || (target.state !== 'alive' && target.state !== 'suspect')) return
+    const cfg = this.config
     const relays = this.#randomAliveMembers(cfg.indirectChecks, p.targetId)
-    const nackTimeoutMs = relayNackTimeoutMs(p.intervalMs, p.timeoutMs)
+    const nackTimeoutMs = relayNackTimeoutMs(p.startedAtMs + p.intervalMs - nowMs)
     for (const relay of relays) {
       this.counters.indirectProbes++
       const msg: PingReqMessage<Uint8Array> = {
-        type: 'ping-req', seq, targetId: target.id, targetAddress: target.address, sourceId: this.id,
+        type: 'ping-req', seq: p.seq, targetId: target.id, targetAddress: target.address, sourceId: this.id,
         wantNack: cfg.lifeguard, nackTimeoutMs, updates: []
       }
       this.#send(relay.address, this.#pack(msg, target))
     }
     if (cfg.lifeguard) p.expectedNacks = relays.length
-    if (cfg.reliableProbeFallback) {
-      const remaining = p.startedAtMs + p.intervalMs - nowMs
-      if (remaining > 0) {
-        this.counters.fallbackProbes++
-        const requestId = ++this.#requestId
-        this.#requests.set(requestId, { kind: 'fallback', seq })
-        const ping = this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, updates: [] }, target)
-        this.#outbox.push({ kind: 'request', to: target.address, requestId, message: ping, timeoutMs: remaining })
-      }
-    }
   }
 
   #probeSucceeded (p: ActiveProbe, _nowMs: number): void {
@@ -509,12 +559,12 @@ export class Swim {
 
   #onPing (from: Address, msg: PingMessage): void {
     if (msg.targetId !== this.id) { this.counters.wrongTarget++; return }
-    this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, updates: [] }, this.#members.get(msg.sourceId)))
+    this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(msg.sourceId)))
   }
 
   #onPingReq (from: Address, msg: PingReqMessage, nowMs: number): void {
     if (msg.targetId === this.id) {
-      this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, updates: [] }, this.#members.get(msg.sourceId)))
+      this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(msg.sourceId)))
       return
     }
     if (this.#relays >= MAX_PENDING_RELAYS) { this.counters.relaysRefused++; return }
@@ -524,7 +574,7 @@ export class Swim {
     const waitMs = Math.min(Math.max(1, msg.nackTimeoutMs), this.config.probeIntervalMs * 2)
     this.#schedule(nowMs + waitMs, { kind: 'waiter-expire', seq })
     const target = this.#members.get(msg.targetId)
-    this.#send(msg.targetAddress, this.#pack({ type: 'ping', seq, targetId: msg.targetId, sourceId: this.id, updates: [] }, target))
+    this.#send(msg.targetAddress, this.#pack({ type: 'ping', seq, targetId: msg.targetId, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target))
   }
 
   #onAck (msg: AckMessage, nowMs: number): void {
@@ -536,7 +586,7 @@ export class Swim {
       case 'relay':
         this.#waiters.delete(msg.seq)
         this.#relays--
-        this.#send(w.requester, this.#pack({ type: 'ack', seq: w.requesterSeq, updates: [] }, this.#members.get(w.requesterId)))
+        this.#send(w.requester, this.#pack({ type: 'ack', seq: w.requesterSeq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(w.requesterId)))
         break
       case 'reprobe': {
         this.#waiters.delete(msg.seq)
@@ -567,14 +617,14 @@ export class Swim {
 
   #probeDeadMember (nowMs: number): void {
     const cfg = this.config
-    this.#schedule(nowMs + cfg.deadProbeIntervalMs, { kind: 'dead-probe' })
+    this.#schedule(nowMs + deadProbeIntervalMs(cfg.deadProbeIntervalMs, this.#liveCount), { kind: 'dead-probe' })
     if (this.#leaving || this.#deadIds.length === 0) return
     const target = this.#members.get(this.#deadIds[this.#random.int(this.#deadIds.length)])!
     const seq = this.#nextSeq()
     this.counters.deadProbes++
     this.#waiters.set(seq, { kind: 'reprobe', targetId: target.id })
     this.#schedule(nowMs + cfg.probeIntervalMs, { kind: 'waiter-expire', seq })
-    this.#send(target.address, this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, updates: [] }, target))
+    this.#send(target.address, this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target))
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -596,10 +646,13 @@ export class Swim {
     s.taskId = this.#schedule(s.deadlineMs(), { kind: 'suspicion', id: r.id, suspicion: s, graced: false })
   }
 
-  /** New accusers shortened the suspicion: move its timer. */
-  #rescheduleSuspicion (r: MemberRecord, s: Suspicion, nowMs: number): void {
+  /**
+   * New accusers shortened the suspicion: move its timer. A deadline already past stays in the past, so
+   * the timer runs at once but still sees how late it is (and gets the late-timer grace).
+   */
+  #rescheduleSuspicion (r: MemberRecord, s: Suspicion, _nowMs: number): void {
     this.#tasks.cancel(s.taskId)
-    s.taskId = this.#schedule(Math.max(nowMs, s.deadlineMs()), { kind: 'suspicion', id: r.id, suspicion: s, graced: false })
+    s.taskId = this.#schedule(s.deadlineMs(), { kind: 'suspicion', id: r.id, suspicion: s, graced: false })
   }
 
   #suspectFromProbe (id: string, nowMs: number): void {
@@ -638,24 +691,72 @@ export class Swim {
   // -------------------------------------------------------------------------------------------------
   // updates
 
-  #applyUpdates (updates: readonly MemberUpdate[], nowMs: number, via: MemberEventVia): void {
+  /**
+   * Applies piggybacked updates from `from`. An update older than what we know (a member under an
+   * incarnation below the alive one we hold) means the sender's gossip about that member died out before
+   * reaching it: we send the sender our newer record, so stale views heal without waiting for a push-pull.
+   * If the stale claim is about us, the sender's whole view is likely stale: we also repair it in bulk
+   * with a push-pull, at most once per two periods.
+   */
+  #applyUpdates (updates: readonly MemberUpdate[], nowMs: number, via: MemberEventVia, from: Address | undefined): void {
+    let corrections: Uint8Array[] | undefined
+    let staleAboutUs = false
     for (let i = 0; i < updates.length; i++) {
-      this.#applyUpdate(updates[i], nowMs, via, true)
+      const u = updates[i]
+      if (from !== undefined) {
+        const r = u.id === this.id ? this.#self : this.#members.get(u.id)
+        if (r !== undefined && r.state === 'alive' && u.incarnation < r.incarnation && (u.kind !== 'alive' || r === this.#self)) {
+          if (r === this.#self) staleAboutUs = true
+          corrections ??= []
+          if (corrections.length < MAX_CORRECTIONS) corrections.push(this.#aliveBytes(r))
+        }
+      }
+      this.#applyUpdate(u, nowMs, via)
       if (this.#stopped) return
+    }
+    if (corrections === undefined || from === undefined || this.#leaving) return
+    this.#sendGossip(from, corrections, nowMs)
+    if (staleAboutUs && nowMs - this.#lastRepairAtMs >= REPAIR_ROUNDS * this.config.probeIntervalMs) {
+      this.#lastRepairAtMs = nowMs
+      this.counters.pushPullRepairs++
+      this.#startPushPull(from, false, nowMs)
     }
   }
 
+  /**
+   * Anti-entropy on disagreement: pings and acks carry 32 bits of the sender's view checksum. When ours
+   * has not changed for `STABLE_VIEW_ROUNDS` periods and still differs from a peer's, one of us holds
+   * something stale that gossip no longer carries (its retransmissions ran out): a push-pull with that
+   * peer repairs both views. Rate-limited; free while views agree.
+   */
+  #compareViews (from: Address, viewChecksum: number, nowMs: number): void {
+    if (viewChecksum === this.#checksum.lane || this.#leaving) return
+    const p = this.config.probeIntervalMs
+    if (nowMs - this.#lastViewChangeMs < STABLE_VIEW_ROUNDS * p || nowMs - this.#lastRepairAtMs < REPAIR_ROUNDS * p) return
+    this.#lastRepairAtMs = nowMs
+    this.counters.pushPullRepairs++
+    this.#startPushPull(from, false, nowMs)
+  }
+
+  /** The encoded alive update of a member as we hold it (the queued bytes when they match). */
+  #aliveBytes (r: MemberRecord): Uint8Array {
+    if (r === this.#self && this.#selfAliveBytes !== undefined) return this.#selfAliveBytes
+    const queued = this.#queue.get(r.id)
+    if (queued !== undefined && queued.update.kind === 'alive' && queued.update.incarnation === r.incarnation) return queued.bytes
+    return encodeUpdate({ kind: 'alive', id: r.id, incarnation: r.incarnation, address: r.address, meta: r.meta })
+  }
+
   /** Applies one update; returns true if our view changed. */
-  #applyUpdate (u: MemberUpdate, nowMs: number, via: MemberEventVia, gossipNew: boolean): boolean {
+  #applyUpdate (u: MemberUpdate, nowMs: number, via: MemberEventVia): boolean {
     switch (u.kind) {
-      case 'alive': return this.#applyAlive(u.id, u.incarnation, u.address, u.meta, nowMs, via, gossipNew)
+      case 'alive': return this.#applyAlive(u.id, u.incarnation, u.address, u.meta, nowMs, via)
       case 'suspect': return this.#applySuspect(u.id, u.incarnation, u.accusers, nowMs, via, 'suspected')
       case 'dead': return this.#applyDead(u.id, u.incarnation, u.from, nowMs, via)
       case 'left': return this.#applyLeft(u.id, u.incarnation, nowMs, via)
     }
   }
 
-  #applyAlive (id: string, incarnation: number, address: string, meta: Metadata, nowMs: number, via: MemberEventVia, gossipNew: boolean): boolean {
+  #applyAlive (id: string, incarnation: number, address: string, meta: Metadata, nowMs: number, via: MemberEventVia): boolean {
     if (id === this.id) {
       const self = this.#self
       if (this.#leaving) return false
@@ -669,7 +770,7 @@ export class Swim {
     if (r === undefined) {
       const rec = this.#addRecord(id, address, meta, incarnation, 'alive', nowMs)
       this.#emit('joined', 'new-member', rec, undefined, via, nowMs, id)
-      if (gossipNew) this.#enqueue({ kind: 'alive', id, incarnation, address, meta }, 2, nowMs)
+      this.#enqueue({ kind: 'alive', id, incarnation, address, meta }, 2, nowMs)
       return true
     }
     if (incarnation <= r.incarnation) return false
@@ -683,7 +784,10 @@ export class Swim {
     else if (previous === 'suspect') this.#emit('alive', 'refutation', r, previous, via, nowMs, id)
     else if (metaChanged) this.#emit('updated', 'metadata-changed', r, previous, via, nowMs, id)
     else if (addressChanged) this.#emit('updated', 'address-changed', r, previous, via, nowMs, id)
-    this.#enqueue({ kind: 'alive', id, incarnation, address, meta: r.meta }, 2, nowMs)
+    // Lifeguard: a refutation races the suspicion timers of everyone who heard the suspicion, so whoever
+    // held the member suspect (or already dead) passes it on as urgently as a death.
+    const urgent = this.config.lifeguard && (previous === 'suspect' || previous === 'dead')
+    this.#enqueue({ kind: 'alive', id, incarnation, address, meta: r.meta }, urgent ? 0 : 2, nowMs)
     return true
   }
 
@@ -766,13 +870,13 @@ export class Swim {
   }
 
   /** Merges a push-pull state; returns how many entries changed our view. */
-  #mergeState (entries: readonly MemberEntry[], senderId: string | undefined, nowMs: number): number {
+  #mergeState (entries: readonly MemberEntry[], nowMs: number): number {
     let changes = 0
     for (const e of entries) {
       let changed = false
       switch (e.state) {
         case 'alive':
-          changed = this.#applyAlive(e.id, e.incarnation, e.address, e.meta, nowMs, 'push-pull', e.id === senderId)
+          changed = this.#applyAlive(e.id, e.incarnation, e.address, e.meta, nowMs, 'push-pull')
           break
         case 'left':
           changed = this.#applyLeft(e.id, e.incarnation, nowMs, 'push-pull')
@@ -832,7 +936,7 @@ export class Swim {
     const targets = this.#randomAliveMembers(fanout, undefined)
     let sent = false
     for (const t of targets) {
-      const msg = this.#pack({ type: 'gossip', sourceId: this.id, updates: [] }, undefined)
+      const msg = this.#pack({ type: 'gossip', sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, undefined)
       if (msg.updates.length === 0) break
       this.#send(t.address, msg)
       sent = true
@@ -904,19 +1008,29 @@ export class Swim {
     if (peer !== undefined) this.#startPushPull(peer.address, false, nowMs)
   }
 
-  #scheduleCascade (nowMs: number): void {
-    if (this.#cascadePending || this.#leaving) return
+  /**
+   * A state exchange found views far apart (a healed partition): push-pull with a random member every
+   * period until `CASCADE_ROUNDS` periods pass without another such exchange. Full-state anti-entropy
+   * then spreads like an epidemic; piggybacked gossip alone would take minutes for hundreds of changes.
+   */
+  #enterCascade (nowMs: number): void {
+    if (this.#leaving) return
+    this.#cascadeUntilMs = nowMs + CASCADE_ROUNDS * this.config.probeIntervalMs
+    if (this.#cascadePending) return
     this.#cascadePending = true
     this.#schedule(nowMs + this.config.probeIntervalMs, { kind: 'cascade' })
   }
 
   #cascadePushPull (nowMs: number): void {
     this.#cascadePending = false
-    if (this.#leaving) return
+    if (this.#leaving || nowMs > this.#cascadeUntilMs) return
     const [peer] = this.#randomAliveMembers(1, undefined)
-    if (peer === undefined) return
-    this.counters.pushPullCascades++
-    this.#startPushPull(peer.address, false, nowMs)
+    if (peer !== undefined) {
+      this.counters.pushPullCascades++
+      this.#startPushPull(peer.address, false, nowMs)
+    }
+    this.#cascadePending = true
+    this.#schedule(nowMs + this.config.probeIntervalMs, { kind: 'cascade' })
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -927,6 +1041,7 @@ export class Swim {
     this.#members.set(id, r)
     this.#order.insert(id)
     this.#checksum.add(id, incarnation, state)
+    this.#lastViewChangeMs = nowMs
     if (state === 'alive' || state === 'suspect') this.#liveCount++
     return r
   }
@@ -934,6 +1049,7 @@ export class Swim {
   /** The one place a record's (incarnation, state) changes: keeps checksum, counts, dead list and timers right. */
   #setState (r: MemberRecord, state: MemberState, incarnation: number, nowMs: number): void {
     const before = r.state
+    if (before !== state || r.incarnation !== incarnation) this.#lastViewChangeMs = nowMs
     this.#checksum.remove(r.id, r.incarnation, before)
     this.#checksum.add(r.id, incarnation, state)
     const wasLive = before === 'alive' || before === 'suspect'
@@ -975,6 +1091,7 @@ export class Swim {
     this.#members.delete(id)
     this.#order.remove(id)
     this.#checksum.remove(id, r.incarnation, r.state)
+    this.#lastViewChangeMs = nowMs
     this.#queue.remove(id)
     this.#emit('reaped', 'tombstone-expired', r, r.state, 'timer', nowMs, undefined)
   }

@@ -98,11 +98,15 @@ export interface SwimCounters {
   queueDrops: number
   /** Urgent gossip bursts sent. */
   gossipBursts: number
-  /** Push-pull exchanges started, answered, failed, and started because a previous one found many changes. */
+  /**
+   * Push-pull exchanges started, answered, failed; started because a previous one found many changes;
+   * started because a peer showed a stale view of us.
+   */
   pushPulls: number
   pushPullsServed: number
   pushPullFailures: number
   pushPullCascades: number
+  pushPullRepairs: number
   /** Dead members probed again. */
   deadProbes: number
   /** Timeouts acted on late (after a grace) because our own event loop had stalled. */

@@ -76,7 +76,11 @@ export interface MemberEntry { readonly id: string, readonly address: string, re
  * Datagram messages. `U` is the piggyback element: `MemberUpdate` when decoded, `Uint8Array` (an update
  * already encoded with `encodeUpdate`) when sent.
  */
-export interface PingMessage<U = MemberUpdate> { type: 'ping', seq: number, targetId: string, sourceId: string, updates: U[] }
+/**
+ * `viewChecksum` (pings and acks): the first 32 bits of the sender's membership checksum, so two peers
+ * notice when their views disagree and one can repair it with a push-pull.
+ */
+export interface PingMessage<U = MemberUpdate> { type: 'ping', seq: number, targetId: string, sourceId: string, viewChecksum: number, updates: U[] }
 export interface PingReqMessage<U = MemberUpdate> {
   type: 'ping-req'
   seq: number
@@ -89,7 +93,7 @@ export interface PingReqMessage<U = MemberUpdate> {
   nackTimeoutMs: number
   updates: U[]
 }
-export interface AckMessage<U = MemberUpdate> { type: 'ack', seq: number, updates: U[] }
+export interface AckMessage<U = MemberUpdate> { type: 'ack', seq: number, viewChecksum: number, updates: U[] }
 export interface NackMessage<U = MemberUpdate> { type: 'nack', seq: number, updates: U[] }
 export interface GossipMessage<U = MemberUpdate> { type: 'gossip', sourceId: string, updates: U[] }
 export type DatagramMessage<U = MemberUpdate> =
@@ -230,12 +234,13 @@ export function piggybackBytes (encodedUpdate: Uint8Array): number {
 export function datagramBaseBytes (msg: DatagramMessage<unknown>): number {
   let n = 2 + 1 // version, type, update count
   switch (msg.type) {
-    case 'ping': n += varintBytes(msg.seq) + stringBytes(msg.targetId) + stringBytes(msg.sourceId); break
+    case 'ping': n += varintBytes(msg.seq) + stringBytes(msg.targetId) + stringBytes(msg.sourceId) + 4; break
     case 'ping-req':
       n += varintBytes(msg.seq) + stringBytes(msg.targetId) + stringBytes(msg.targetAddress) + stringBytes(msg.sourceId) +
         1 + varintBytes(msg.nackTimeoutMs)
       break
-    case 'ack': case 'nack': n += varintBytes(msg.seq); break
+    case 'ack': n += varintBytes(msg.seq) + 4; break
+    case 'nack': n += varintBytes(msg.seq); break
     case 'gossip': n += stringBytes(msg.sourceId); break
   }
   return n
@@ -338,6 +343,7 @@ export function encodeDatagram (msg: OutgoingDatagram, maxBytes: number = L.maxD
       w.varint(msg.seq)
       writeString(w, msg.targetId, L.maxIdBytes, 'member id')
       writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
+      w.u32(msg.viewChecksum)
       break
     case 'ping-req':
       w.varint(msg.seq)
@@ -346,7 +352,10 @@ export function encodeDatagram (msg: OutgoingDatagram, maxBytes: number = L.maxD
       writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
       w.u8(msg.wantNack ? 1 : 0).varint(msg.nackTimeoutMs)
       break
-    case 'ack': case 'nack':
+    case 'ack':
+      w.varint(msg.seq).u32(msg.viewChecksum)
+      break
+    case 'nack':
       w.varint(msg.seq)
       break
     case 'gossip':
@@ -513,7 +522,8 @@ export function decodeMembershipMessage (bytes: Uint8Array, limits: WireLimits =
       const seq = r.varint()
       const targetId = readId(r)
       const sourceId = readId(r)
-      msg = { type: 'ping', seq, targetId, sourceId, updates: readUpdates(r) }
+      const viewChecksum = r.u32()
+      msg = { type: 'ping', seq, targetId, sourceId, viewChecksum, updates: readUpdates(r) }
       break
     }
     case MembershipType.pingReq: {
@@ -528,7 +538,8 @@ export function decodeMembershipMessage (bytes: Uint8Array, limits: WireLimits =
     }
     case MembershipType.ack: {
       const seq = r.varint()
-      msg = { type: 'ack', seq, updates: readUpdates(r) }
+      const viewChecksum = r.u32()
+      msg = { type: 'ack', seq, viewChecksum, updates: readUpdates(r) }
       break
     }
     case MembershipType.nack: {

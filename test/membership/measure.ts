@@ -109,9 +109,11 @@ function main (): void {
   } else if (args.scenario === 'pauses') {
     // every live peer, now and then, stalls 2-5 s: `pauses` stalls per peer over the run
     const count = args.pauses > 0 ? args.pauses : 3
+    // one stall per slot of the run, so stalls of one peer never overlap (each is really 2-5 s)
+    const slotMs = Math.floor((durationMs - 10_000) / count)
     for (let i = 0; i < args.peers; i++) {
       for (let k = 0; k < count; k++) {
-        const at = startMs + rnd.int(durationMs - 10_000)
+        const at = startMs + k * slotMs + rnd.int(slotMs - 5000)
         const ms = 2000 + rnd.int(3001)
         const a = addr(i)
         sim.schedule(at, () => sim.pause(a, ms))
