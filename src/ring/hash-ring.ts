@@ -144,11 +144,13 @@ export class HashRing {
     }
     const oldPoints = new Float64Array(kept * this.vnodes)
     const oldOwners = new Uint32Array(kept * this.vnodes)
+    const points = this.#points
+    const owners = this.#owners
     let n = 0
-    for (let i = 0; i < this.#points.length; i++) {
-      const owner = remap[this.#owners[i]]
+    for (let i = 0; i < points.length; i++) {
+      const owner = remap[owners[i]]
       if (owner < 0) continue
-      oldPoints[n] = this.#points[i]
+      oldPoints[n] = points[i]
       oldOwners[n] = owner
       n++
     }
@@ -312,24 +314,27 @@ export function rangesOfPoints (points: Float64Array, owners: Uint32Array, peers
 
 /** Merges two arrays sorted by (point, owner) into one. */
 export function mergeSorted (a: SortedPoints, b: SortedPoints): SortedPoints {
-  const na = a.points.length
-  const nb = b.points.length
+  const { points: ap, owners: ao } = a
+  const { points: bp, owners: bo } = b
+  const na = ap.length
+  const nb = bp.length
   const points = new Float64Array(na + nb)
   const owners = new Uint32Array(na + nb)
   let i = 0
   let j = 0
   let k = 0
   while (i < na && j < nb) {
-    const pa = a.points[i]
-    const pb = b.points[j]
-    if (pa < pb || (pa === pb && a.owners[i] < b.owners[j])) {
-      points[k] = pa; owners[k++] = a.owners[i++]
+    const pa = ap[i]
+    const pb = bp[j]
+    if (pa < pb || (pa === pb && ao[i] < bo[j])) {
+      points[k] = pa; owners[k++] = ao[i++]
     } else {
-      points[k] = pb; owners[k++] = b.owners[j++]
+      points[k] = pb; owners[k++] = bo[j++]
     }
   }
-  while (i < na) { points[k] = a.points[i]; owners[k++] = a.owners[i++] }
-  while (j < nb) { points[k] = b.points[j]; owners[k++] = b.owners[j++] }
+  // Whole-run copies for the tails (typically most of the old ring after the last new point).
+  if (i < na) { points.set(ap.subarray(i), k); owners.set(ao.subarray(i), k) }
+  if (j < nb) { points.set(bp.subarray(j), k); owners.set(bo.subarray(j), k) }
   return { points, owners }
 }
 
