@@ -27,6 +27,12 @@ export interface SwimOptions {
   retransmitMult?: number
   /** Shortest suspicion timeout = `suspicionMult * max(1, log10(n)) * probeIntervalMs`. @default lan 2, local 3, wan 3 */
   suspicionMult?: number
+  /**
+   * With Lifeguard, the shortest a suspicion lasts whatever the mesh size, in ms: a member whose event
+   * loop stalls (a GC pause, a blocked loop) for less than this still gets to refute. Plain SWIM uses
+   * memberlist's fixed `suspicionMult * log10(n) * probeIntervalMs`. @default 6 * probeIntervalMs
+   */
+  suspicionFloorMs?: number
   /** Longest suspicion timeout (no confirmation yet) = `suspicionMaxMult * shortest` (Lifeguard's β). @default 6 */
   suspicionMaxMult?: number
   /** Independent confirmations that bring a suspicion down to its shortest timeout (Lifeguard's k). @default 3 */
@@ -62,7 +68,7 @@ export interface SwimOptions {
 
 export type SwimConfig = Required<SwimOptions>
 
-type PresetValues = Omit<SwimConfig, 'lagThresholdMs' | 'gossipIntervalMs' | 'leaveLingerMs'>
+type PresetValues = Omit<SwimConfig, 'lagThresholdMs' | 'gossipIntervalMs' | 'leaveLingerMs' | 'suspicionFloorMs'>
 
 const LAN: PresetValues = {
   probeIntervalMs: 1000,
@@ -151,6 +157,7 @@ export function resolveSwimConfig (options: SwimOptions, preset: MembershipPrese
     reliableProbeFallback: pick('reliableProbeFallback', base.reliableProbeFallback),
     retransmitMult: positiveInt('retransmitMult', pick('retransmitMult', base.retransmitMult), 1),
     suspicionMult: positiveNumber('suspicionMult', pick('suspicionMult', base.suspicionMult), 0.5, ''),
+    suspicionFloorMs: positiveInt('suspicionFloorMs', pick('suspicionFloorMs', 6 * probeIntervalMs), 0),
     suspicionMaxMult: positiveNumber('suspicionMaxMult', pick('suspicionMaxMult', base.suspicionMaxMult), 1, ''),
     suspicionConfirmations: positiveInt('suspicionConfirmations', pick('suspicionConfirmations', base.suspicionConfirmations), 0),
     awarenessMaxMultiplier: positiveInt('awarenessMaxMultiplier', pick('awarenessMaxMultiplier', base.awarenessMaxMultiplier), 1),

@@ -16,12 +16,14 @@ export function retransmitLimit (retransmitMult: number, members: number): numbe
 
 /**
  * The shortest suspicion timeout: `mult * max(1, log10(n)) * probeInterval` (memberlist's
- * suspicionTimeout). It grows with log n because gossip needs O(log n) rounds to reach everyone, and the
- * suspect must hear of its suspicion and its refutation must come back in that time.
+ * suspicionTimeout), never below `floorMs`. It grows with log n because gossip needs O(log n) rounds to
+ * reach everyone, and the suspect must hear of its suspicion and its refutation must come back in that
+ * time; the floor is for what does not depend on n: a peer whose event loop stalls a few seconds must
+ * still be able to refute once it wakes up.
  */
-export function suspicionMinMs (suspicionMult: number, members: number, probeIntervalMs: number): number {
+export function suspicionMinMs (suspicionMult: number, members: number, probeIntervalMs: number, floorMs = 0): number {
   const scale = Math.max(1, Math.log10(Math.max(1, members)))
-  return Math.floor(suspicionMult * scale * probeIntervalMs)
+  return Math.max(floorMs, Math.floor(suspicionMult * scale * probeIntervalMs))
 }
 
 /** The longest suspicion timeout (Lifeguard's β): where a suspicion with no confirmation starts. */

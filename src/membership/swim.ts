@@ -633,8 +633,13 @@ export class Swim {
   #suspicionBounds (): { minMs: number, maxMs: number, wanted: number } {
     const cfg = this.config
     const n = this.#liveCount
-    const minMs = suspicionMinMs(cfg.suspicionMult, n, cfg.probeIntervalMs)
-    if (!cfg.lifeguard) return { minMs, maxMs: minMs, wanted: 0 }
+    // Plain SWIM: memberlist's fixed timeout before Lifeguard. Lifeguard: dynamic, from max down to min,
+    // and min never below the floor (a stall of a few seconds must not kill a live member).
+    if (!cfg.lifeguard) {
+      const fixedMs = suspicionMinMs(cfg.suspicionMult, n, cfg.probeIntervalMs)
+      return { minMs: fixedMs, maxMs: fixedMs, wanted: 0 }
+    }
+    const minMs = suspicionMinMs(cfg.suspicionMult, n, cfg.probeIntervalMs, cfg.suspicionFloorMs)
     return { minMs, maxMs: suspicionMaxMs(minMs, cfg.suspicionMaxMult), wanted: suspicionConfirmationsWanted(cfg.suspicionConfirmations, n) }
   }
 

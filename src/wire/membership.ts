@@ -291,13 +291,17 @@ export function addressProblem (address: unknown): string | undefined {
 // encoding
 
 function writeMeta (w: Writer, meta: Metadata): void {
-  const keys = Object.keys(meta).sort()
+  const keys = Object.keys(meta)
+  if (keys.length === 0) { w.varint(0); return }
+  keys.sort()
   if (keys.length > L.maxMetaEntries) throw new EncodeError(`metadata has ${keys.length} entries, over the limit of ${L.maxMetaEntries}`)
+  const start = w.length
   w.varint(keys.length)
   for (const k of keys) {
     writeString(w, k, L.maxMetaKeyBytes, 'metadata key')
     writeString(w, meta[k], L.maxMetaValueBytes, 'metadata value')
   }
+  if (w.length - start > L.maxMetaBytes) throw new EncodeError(`metadata encodes to ${w.length - start} bytes, over the limit of ${L.maxMetaBytes}`)
 }
 
 function writeUpdateBody (w: Writer, u: MemberUpdate): void {
