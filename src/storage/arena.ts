@@ -1,39 +1,75 @@
 /**
- * Log-structured byte arena for keys and values (the layout of log-structured memory in RAMCloud,
- * Rumble et al., FAST 2014, and of log-structured file systems, Rosenblum & Ousterhout, 1992).
+ * Log-structured record arena (the layout of log-structured memory in RAMCloud, Rumble et al., FAST 2014,
+ * and of log-structured file systems, Rosenblum & Ousterhout, 1992).
  *
- * Records are appended at the tail of large chunks (`ArrayBuffer`s). A record is
- * `[header: int32 LE][key bytes][value bytes]`; the header holds the owning slot id while the record is
- * live and `-(record length)` once it is dead, so the compactor can walk a chunk record by record.
+ * Records are appended at the tail of large chunks (`ArrayBuffer`s with Uint8/Int32/Float64 views) and
+ * named by a 31-bit *address*: chunk id (12 bits) and offset / 8 (19 bits); records are 8-byte aligned.
+ * The arena does not know the record format: its owner tells it a record's length and liveness.
  *
  * Invariants:
- * - Key and value bytes are written once and never rewritten: a `Uint8Array` view handed to a caller keeps
+ * - Bytes of a record that the owner hands out (a value) are never rewritten: a `Uint8Array` view keeps
  *   showing the same bytes forever (the view keeps its chunk alive; the arena only drops its own
- *   reference). Only headers, which no view covers, are rewritten (live -> dead).
- * - `liveBytes` is the sum of the lengths of live records; `chunkLive[c]` the same per chunk. A chunk whose
- *   live count reaches 0 is dropped at once (unless it is the tail being appended to).
- * - Dropped chunks are never reused: a fresh chunk is allocated instead.
+ *   reference). Only the owner rewrites a record's metadata in place.
+ * - `liveBytes` is the sum of the lengths of live records; per chunk likewise. A chunk whose live count
+ *   reaches 0 is dropped at once unless it is the tail being appended to; dropped buffers are never reused.
  * - Compaction is incremental: when the bytes held exceed `liveBytes` by more than a quarter (and by more
- *   than two chunks, so small stores do not churn), `compact(budget)` relocates the live records of the
- *   chunk with the fewest live bytes to the tail, scanning at most `budget` bytes per call, and drops the
- *   chunk once it is empty. The owner is told of every move through `ArenaOwner.moved`.
+ *   than two chunks, so small stores do not churn), `compact(budget)` copies the live records of the chunk
+ *   with the fewest live bytes to the tail, scanning at most about `budget` bytes per call, and the chunk
+ *   is dropped once empty. The owner is told of every move (`ArenaOwner.moved`).
  * - A record longer than a quarter of a chunk gets a chunk of its own, sized to it.
+ * - A dropped chunk's buffer is reused for a new chunk only if no view of it was ever handed out (the
+ *   owner calls `expose(chunk)` before making one): write-heavy stores then recycle memory instead of
+ *   making the garbage collector free (and V8 count as external memory pressure) a chunk per few MiB.
+ * - Chunks are numbered in creation order (`seq`); records are only ever appended to the newest chunk or
+ *   to a fresh one, so a cursor walking chunks in creation order sees every record that stays live
+ *   during the walk, including ones moved by compaction (possibly twice).
  */
 
-/** What the arena needs from the store that owns the records. */
-export interface ArenaOwner {
-  /** Total length (header + key + value) of the live record owned by `slot`. */
-  recordBytes(slot: number): number
-  /** The live record of `slot` now starts at `offset` in chunk `chunk`. */
-  moved(slot: number, chunk: number, offset: number): void
-}
-
-/** Bytes of the per-record header (the owner's slot id, or minus the record's length once dead). */
-export const RECORD_HEADER_BYTES = 4
+/** Offset bits of an address: offsets are in 8-byte units, up to 4 MiB per chunk. */
+export const OFFSET_BITS = 19
+export const OFFSET_MASK = (1 << OFFSET_BITS) - 1
+/** Chunk ids fit the remaining 12 bits of a positive int32. */
+export const MAX_CHUNKS = 1 << (31 - OFFSET_BITS)
+export const MAX_CHUNK_BYTES = 8 << OFFSET_BITS
+export const MIN_CHUNK_BYTES = 1024
 /** Compaction starts when held bytes exceed live bytes by more than this fraction of the live bytes. */
 export const MAX_GARBAGE_RATIO = 0.25
+/** Unexposed chunk buffers kept for reuse. */
+export const POOLED_CHUNKS = 2
 
-const EMPTY = new Uint8Array(0)
+/** What the arena needs from the owner of the records. */
+export interface ArenaOwner {
+  /** Length in bytes (a multiple of 8) of the record at byte `offset` of `chunk`, live or dead. */
+  recordBytes(chunk: Int32Array, offset: number): number
+  /** Whether the record at byte `offset` of `chunk` is live. */
+  isLive(chunk: Int32Array, offset: number): boolean
+  /** The live record at address `from` was copied to address `to`: repoint to it and mark `from` dead. */
+  moved(from: number, to: number): void
+}
+
+/** Position of a walk over the records, in chunk creation order. */
+export interface ArenaCursor { chunk: number, seq: number, offset: number }
+
+export function newCursor (): ArenaCursor {
+  return { chunk: -1, seq: -1, offset: 0 }
+}
+
+export function addressOf (chunk: number, offset: number): number {
+  return (chunk << OFFSET_BITS) | (offset >>> 3)
+}
+
+export function chunkOf (address: number): number {
+  return address >>> OFFSET_BITS
+}
+
+export function offsetOf (address: number): number {
+  return (address & OFFSET_MASK) << 3
+}
+
+/** Rounds a length up to the 8-byte record alignment. */
+export function align8 (bytes: number): number {
+  return (bytes + 7) & ~7
+}
 
 /** True when an arena holding `heldBytes` with `liveBytes` live should compact (see the invariants). */
 export function shouldCompact (heldBytes: number, liveBytes: number, chunkBytes: number): boolean {
@@ -41,26 +77,46 @@ export function shouldCompact (heldBytes: number, liveBytes: number, chunkBytes:
   return garbage > MAX_GARBAGE_RATIO * liveBytes && garbage > 2 * chunkBytes
 }
 
+/**
+ * Most chunks an arena with this chunk size may need for `maxLiveBytes` of records: normal chunks at the
+ * garbage bound, plus one chunk per record when every record is just over a quarter chunk.
+ */
+export function chunksNeeded (maxLiveBytes: number, chunkBytes: number): number {
+  return Math.ceil(((1 + MAX_GARBAGE_RATIO) * maxLiveBytes) / chunkBytes) + Math.ceil((4 * maxLiveBytes) / chunkBytes) + 4
+}
+
+const EMPTY_BUFFER = new ArrayBuffer(0)
+const EMPTY_U8 = new Uint8Array(EMPTY_BUFFER)
+const EMPTY_I32 = new Int32Array(EMPTY_BUFFER)
+const EMPTY_F64 = new Float64Array(EMPTY_BUFFER)
+
 export class Arena {
-  /** Chunk bytes by chunk id; a dropped chunk's entry is an empty array. Read by the store's hot paths. */
-  readonly chunks: Uint8Array[] = []
-  /** Where the last `append` wrote: chunk id and the record's offset. */
-  chunk = 0
-  offset = 0
+  /** Views of each chunk by chunk id (a dropped chunk's views are empty). Read by the owner's hot paths. */
+  readonly u8: Uint8Array[] = []
+  readonly i32: Int32Array[] = []
+  readonly f64: Float64Array[] = []
+  /** 1 for a chunk from which a view was handed out (its buffer must never be reused). */
+  readonly exposed = new Uint8Array(MAX_CHUNKS)
   readonly chunkBytes: number
   readonly #largeRecordBytes: number
   readonly #owner: ArenaOwner
   readonly #used: number[] = []
   readonly #live: number[] = []
+  readonly #seq: number[] = []
   readonly #freeIds: number[] = []
+  readonly #pool: ArrayBuffer[] = []
+  #nextSeq = 0
   #tail = -1
   #heldBytes = 0
   #liveBytes = 0
   #movedBytes = 0
   #victim = -1
-  #victimPos = 0
+  #victimOffset = 0
 
   constructor (chunkBytes: number, owner: ArenaOwner) {
+    if (!(chunkBytes >= MIN_CHUNK_BYTES && chunkBytes <= MAX_CHUNK_BYTES && chunkBytes % 8 === 0)) {
+      throw new RangeError(`Arena: chunkBytes must be a multiple of 8 in [${MIN_CHUNK_BYTES}, ${MAX_CHUNK_BYTES}], got ${chunkBytes}`)
+    }
     this.chunkBytes = chunkBytes
     this.#largeRecordBytes = chunkBytes >>> 2
     this.#owner = owner
@@ -70,46 +126,37 @@ export class Arena {
   get heldBytes (): number { return this.#heldBytes }
   /** Bytes of live records. */
   get liveBytes (): number { return this.#liveBytes }
-  /** Bytes relocated by compaction so far. */
+  /** Bytes copied by compaction so far. */
   get movedBytes (): number { return this.#movedBytes }
   /** Number of chunks held. */
-  get chunkCount (): number { return this.chunks.length - this.#freeIds.length }
+  get chunkCount (): number { return this.u8.length - this.#freeIds.length }
+  /** Bytes of unexposed chunk buffers kept for reuse. */
+  get pooledBytes (): number { return this.#pool.length * this.chunkBytes }
+
+  /** Records that a view of `chunk` is being handed out: its buffer will never be reused. */
+  expose (chunk: number): void {
+    this.exposed[chunk] = 1
+  }
 
   /**
-   * Appends a record for `slot`: the key (Latin-1 when `latin1`, else UTF-16LE) and then `value` (or no
-   * value for a tombstone). Sets `this.chunk` / `this.offset` to where it went.
+   * Reserves `length` bytes (a multiple of 8) for a new live record and returns its address; the caller
+   * writes the record there.
    */
-  append (slot: number, key: string, latin1: boolean, value: Uint8Array | null): void {
-    const keyBytes = latin1 ? key.length : key.length * 2
-    const length = RECORD_HEADER_BYTES + keyBytes + (value === null ? 0 : value.byteLength)
+  allocate (length: number): number {
     const c = this.#reserve(length)
-    const buf = this.chunks[c]
     const o = this.#used[c]
     this.#used[c] = o + length
     this.#live[c] += length
     this.#liveBytes += length
-    writeInt32(buf, o, slot)
-    let p = o + RECORD_HEADER_BYTES
-    if (latin1) {
-      for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i)
-    } else {
-      for (let i = 0; i < key.length; i++) {
-        const code = key.charCodeAt(i)
-        buf[p++] = code & 0xff
-        buf[p++] = code >>> 8
-      }
-    }
-    if (value !== null) copyBytes(value, 0, value.byteLength, buf, p)
-    this.chunk = c
-    this.offset = o
+    return addressOf(c, o)
   }
 
-  /** Marks the record at (`chunk`, `offset`) of `length` bytes dead; drops its chunk if nothing live is left. */
-  kill (chunk: number, offset: number, length: number): void {
-    writeInt32(this.chunks[chunk], offset, -length)
-    this.#live[chunk] -= length
+  /** The record at `address` (of `length` bytes) died; drops its chunk if nothing live is left in it. */
+  kill (address: number, length: number): void {
+    const c = address >>> OFFSET_BITS
+    this.#live[c] -= length
     this.#liveBytes -= length
-    if (this.#live[chunk] === 0 && chunk !== this.#tail) this.#drop(chunk)
+    if (this.#live[c] === 0 && c !== this.#tail) this.#drop(c)
   }
 
   /** True when the garbage bound is exceeded (or a compaction is under way). */
@@ -117,132 +164,173 @@ export class Arena {
     return this.#victim >= 0 || shouldCompact(this.#heldBytes, this.#liveBytes, this.chunkBytes)
   }
 
-  /**
-   * Does at most about `budgetBytes` of compaction work (bytes scanned in the victim chunk) and returns
-   * the bytes it relocated.
-   */
+  /** Does about `budgetBytes` of compaction work (bytes scanned in victim chunks); returns the bytes copied. */
   compact (budgetBytes: number): number {
     let moved = 0
+    const owner = this.#owner
     while (budgetBytes > 0) {
       if (this.#victim < 0) {
         if (!shouldCompact(this.#heldBytes, this.#liveBytes, this.chunkBytes)) break
         this.#victim = this.#pickVictim()
-        this.#victimPos = 0
+        this.#victimOffset = 0
         if (this.#victim < 0) break
       }
       const v = this.#victim
-      const src = this.chunks[v]
+      const src = this.u8[v]
+      const srcI32 = this.i32[v]
       const end = this.#used[v]
-      while (budgetBytes > 0 && this.#victim === v && this.#victimPos < end) {
-        const pos = this.#victimPos
-        const header = readInt32(src, pos)
-        if (header < 0) {
-          this.#victimPos = pos - header
+      while (budgetBytes > 0 && this.#victim === v && this.#victimOffset < end) {
+        const o = this.#victimOffset
+        const length = owner.recordBytes(srcI32, o)
+        this.#victimOffset = o + length
+        if (!owner.isLive(srcI32, o)) {
           budgetBytes -= 16
           continue
         }
-        const length = this.#owner.recordBytes(header)
-        const c = this.#reserve(length)
-        const dst = this.chunks[c]
-        const o = this.#used[c]
-        copyBytes(src, pos, length, dst, o)
-        this.#used[c] = o + length
-        this.#live[c] += length
-        this.#liveBytes += length
-        this.#victimPos = pos + length
-        this.#owner.moved(header, c, o)
+        const to = this.allocate(length)
+        const dst = this.u8[to >>> OFFSET_BITS]
+        const at = (to & OFFSET_MASK) << 3
+        dst.set(src.subarray(o, o + length), at)
+        owner.moved(addressOf(v, o), to)
         moved += length
         budgetBytes -= length
-        this.kill(v, pos, length)
+        this.kill(addressOf(v, o), length)
       }
-      if (this.#victim === v && this.#victimPos >= end) {
-        // Everything before `end` was dead or moved, so the chunk must have been dropped by `kill`.
-        throw new Error(`meshcache invariant violated: arena chunk ${v} still has ${this.#live[v]} live bytes after compaction`)
+      if (this.#victim === v && this.#victimOffset >= end) {
+        // Everything before `end` was dead or moved, so `kill` must have dropped the chunk.
+        throw new Error(`meshcache invariant violated: arena chunk ${v} keeps ${this.#live[v]} live bytes after compaction`)
       }
     }
     this.#movedBytes += moved
     return moved
   }
 
+  /**
+   * Advances `cursor` to the next live record in chunk creation order and returns its address, or -1 when
+   * there is none yet (the cursor then stays at the end; records appended later are found by later calls).
+   */
+  next (cursor: ArenaCursor): number {
+    const owner = this.#owner
+    for (;;) {
+      let c = cursor.chunk
+      if (c < 0 || this.#seq[c] !== cursor.seq) {
+        c = this.#chunkAfter(cursor.seq)
+        if (c < 0) return -1
+        cursor.chunk = c
+        cursor.seq = this.#seq[c]
+        cursor.offset = 0
+      }
+      const i32 = this.i32[c]
+      const end = this.#used[c]
+      let o = cursor.offset
+      while (o < end) {
+        const at = o
+        o += owner.recordBytes(i32, at)
+        if (owner.isLive(i32, at)) {
+          cursor.offset = o
+          return addressOf(c, at)
+        }
+      }
+      cursor.offset = o
+      const after = this.#chunkAfter(cursor.seq)
+      if (after < 0) return -1
+      cursor.chunk = after
+      cursor.seq = this.#seq[after]
+      cursor.offset = 0
+    }
+  }
+
   /** Drops every chunk (views already handed out stay valid). */
   clear (): void {
-    this.chunks.length = 0
+    this.u8.length = 0
+    this.i32.length = 0
+    this.f64.length = 0
     this.#used.length = 0
     this.#live.length = 0
+    this.#seq.length = 0
     this.#freeIds.length = 0
     this.#tail = -1
+    this.#pool.length = 0
     this.#heldBytes = 0
     this.#liveBytes = 0
     this.#victim = -1
-    this.#victimPos = 0
+    this.#victimOffset = 0
   }
 
   /** Returns a chunk id with room for `length` bytes at its tail, allocating a chunk if needed. */
   #reserve (length: number): number {
-    if (length > this.#largeRecordBytes) return this.#allocate(length)
+    if (length > this.#largeRecordBytes) return this.#newChunk(length)
     const t = this.#tail
-    if (t >= 0 && this.#used[t] + length <= this.chunks[t].byteLength) return t
+    if (t >= 0 && this.#used[t] + length <= this.chunkBytes) return t
     if (t >= 0) {
       this.#tail = -1
       if (this.#live[t] === 0) this.#drop(t)
     }
-    this.#tail = this.#allocate(this.chunkBytes)
+    this.#tail = this.#newChunk(this.chunkBytes)
     return this.#tail
   }
 
-  #allocate (bytes: number): number {
-    const id = this.#freeIds.length > 0 ? this.#freeIds.pop()! : this.chunks.length
-    const buf = new Uint8Array(bytes)
-    if (id === this.chunks.length) {
-      this.chunks.push(buf)
+  #newChunk (bytes: number): number {
+    let id: number
+    if (this.#freeIds.length > 0) {
+      id = this.#freeIds.pop()!
+    } else {
+      id = this.u8.length
+      if (id >= MAX_CHUNKS) throw new Error(`meshcache invariant violated: arena needs more than ${MAX_CHUNKS} chunks`)
+      this.u8.push(EMPTY_U8)
+      this.i32.push(EMPTY_I32)
+      this.f64.push(EMPTY_F64)
       this.#used.push(0)
       this.#live.push(0)
-    } else {
-      this.chunks[id] = buf
-      this.#used[id] = 0
-      this.#live[id] = 0
+      this.#seq.push(0)
     }
+    const buffer = bytes === this.chunkBytes && this.#pool.length > 0 ? this.#pool.pop()! : new ArrayBuffer(bytes)
+    this.exposed[id] = 0
+    this.u8[id] = new Uint8Array(buffer)
+    this.i32[id] = new Int32Array(buffer)
+    this.f64[id] = new Float64Array(buffer)
+    this.#used[id] = 0
+    this.#live[id] = 0
+    this.#seq[id] = this.#nextSeq++
     this.#heldBytes += bytes
     return id
   }
 
   #drop (chunk: number): void {
-    this.#heldBytes -= this.chunks[chunk].byteLength
-    this.chunks[chunk] = EMPTY
+    const buffer = this.u8[chunk].buffer as ArrayBuffer
+    if (this.exposed[chunk] === 0 && buffer.byteLength === this.chunkBytes && this.#pool.length < POOLED_CHUNKS) {
+      this.#pool.push(buffer)
+    }
+    this.#heldBytes -= buffer.byteLength
+    this.u8[chunk] = EMPTY_U8
+    this.i32[chunk] = EMPTY_I32
+    this.f64[chunk] = EMPTY_F64
     this.#used[chunk] = 0
+    this.#seq[chunk] = -1
     this.#freeIds.push(chunk)
     if (chunk === this.#victim) this.#victim = -1
   }
 
-  /** The non-tail chunk with the fewest live bytes that has any garbage, or -1. */
+  /** The chunk created first after `seq`, or -1. */
+  #chunkAfter (seq: number): number {
+    let best = -1
+    let bestSeq = Infinity
+    for (let c = 0; c < this.#seq.length; c++) {
+      const s = this.#seq[c]
+      if (s > seq && s < bestSeq) { best = c; bestSeq = s }
+    }
+    return best
+  }
+
+  /** The non-tail chunk with the fewest live bytes that holds any garbage, or -1. */
   #pickVictim (): number {
     let best = -1
     let bestLive = Infinity
-    for (let c = 0; c < this.chunks.length; c++) {
-      if (c === this.#tail || this.chunks[c] === EMPTY) continue
+    for (let c = 0; c < this.u8.length; c++) {
+      if (c === this.#tail || this.#seq[c] < 0) continue
       const live = this.#live[c]
       if (live < bestLive && live < this.#used[c]) { best = c; bestLive = live }
     }
     return best
   }
-}
-
-/** Copies `length` bytes; a plain loop beats `set(subarray())` for short records. */
-export function copyBytes (src: Uint8Array, from: number, length: number, dst: Uint8Array, to: number): void {
-  if (length <= 64) {
-    for (let i = 0; i < length; i++) dst[to + i] = src[from + i]
-  } else {
-    dst.set(from === 0 && length === src.length ? src : src.subarray(from, from + length), to)
-  }
-}
-
-export function writeInt32 (buf: Uint8Array, offset: number, value: number): void {
-  buf[offset] = value
-  buf[offset + 1] = value >>> 8
-  buf[offset + 2] = value >>> 16
-  buf[offset + 3] = value >>> 24
-}
-
-export function readInt32 (buf: Uint8Array, offset: number): number {
-  return buf[offset] | (buf[offset + 1] << 8) | (buf[offset + 2] << 16) | (buf[offset + 3] << 24)
 }

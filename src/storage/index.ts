@@ -16,6 +16,6 @@ export {
 } from './hlc.js'
 export type { HlcTimestamp, Version } from './hlc.js'
 export { FrequencySketch } from './frequency-sketch.js'
-export { Arena, RECORD_HEADER_BYTES, MAX_GARBAGE_RATIO, shouldCompact } from './arena.js'
+export { Arena, MAX_GARBAGE_RATIO, MAX_CHUNKS, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, shouldCompact, chunksNeeded } from './arena.js'
 export type { ArenaOwner } from './arena.js'
 export { hashKey, isLatin1, storedKeyBytes } from './key.js'

@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../env/clock.js'
 import { InvalidOptionError } from '../errors.js'
+import { chunksNeeded, MAX_CHUNK_BYTES, MAX_CHUNKS, MIN_CHUNK_BYTES } from './arena.js'
 import { Hlc } from './hlc.js'
 
 /** Eviction policies: W-TinyLFU (Caffeine's, the default) or plain least-recently-used. */
@@ -90,8 +91,9 @@ export interface LocalStoreInit {
    */
   hashSeed?: number
   /**
-   * Size of the arena's chunks, in bytes (at least 1024). @default maxBytes / 16 rounded down to a power
-   * of two, between 4 KiB and 4 MiB
+   * Size of the arena's chunks, in bytes: a multiple of 8 from 1 KiB to 4 MiB. Records over a quarter of
+   * a chunk get a buffer of their own. @default maxBytes / 16 rounded down to a power of two, between
+   * 4 KiB and 4 MiB
    */
   arenaChunkBytes?: number
 }
@@ -178,8 +180,12 @@ export function resolveInit (init: LocalStoreInit): ResolvedInit {
   const arenaChunkBytes = init.arenaChunkBytes === undefined
     ? defaultChunkBytes(maxBytes)
     : positiveInteger('arenaChunkBytes', init.arenaChunkBytes, 0)
-  if (arenaChunkBytes < 1024 || arenaChunkBytes > 1024 * 1024 * 1024) {
-    throw new InvalidOptionError(`LocalStore: arenaChunkBytes must be between 1024 and 1073741824, got ${arenaChunkBytes}; leave it out for the default`)
+  if (arenaChunkBytes < MIN_CHUNK_BYTES || arenaChunkBytes > MAX_CHUNK_BYTES || arenaChunkBytes % 8 !== 0) {
+    throw new InvalidOptionError(`LocalStore: arenaChunkBytes must be a multiple of 8 between ${MIN_CHUNK_BYTES} and ${MAX_CHUNK_BYTES}, got ${arenaChunkBytes}; leave it out for the default`)
+  }
+  if (chunksNeeded(maxBytes, arenaChunkBytes) > MAX_CHUNKS) {
+    throw new InvalidOptionError(`LocalStore: maxBytes ${maxBytes} needs more than ${MAX_CHUNKS} arena chunks of ${arenaChunkBytes} bytes; ` +
+      `raise arenaChunkBytes (up to ${MAX_CHUNK_BYTES}) or split the data over more namespaces (the limit is about 2.5 GiB per store)`)
   }
   return {
     clock,

@@ -2,38 +2,44 @@
  * LocalStore: the local store of one namespace on one peer. Byte-bounded, TTL and max-idle expiry,
  * W-TinyLFU or LRU eviction, every entry versioned with a hybrid logical clock, deletes kept as tombstones.
  *
- * Layout (chosen for memory: ~75 bytes per entry beyond key and value, where a Map of objects costs 200+):
- * - Metadata: one 56-byte record per entry slot, an Int32Array and a Float64Array viewing the same
- *   ArrayBuffer (fields below), grown by doubling; free slots form a list.
- * - Index: an open-addressing table (Int32Array of slot ids, linear probing, power-of-two size, load at
- *   most 0.7, backward-shift deletion) on a 32-bit hash of the key's UTF-16 code units (`key.ts`). Keys
- *   are compared byte by byte only when the stored hash matches.
- * - Bytes: keys and values live in a log-structured arena (`arena.ts`); `get` returns a view into it that
- *   never changes afterwards, even when the entry is overwritten or the arena compacts.
+ * Layout (chosen for memory and for few cache misses per `get`; a Map of objects costs 200+ bytes per
+ * entry, this about 65 beyond the key and value):
+ * - Records: each entry is one record in a log-structured arena (`arena.ts`): 40 bytes of metadata (48
+ *   with `maxIdleMs`), then the key bytes, then the value bytes, 8-byte aligned, named by a 31-bit address.
+ *   Metadata fields are below; the key and value sit next to them, so a lookup touches one place.
+ * - Index: an open-addressing table of (32-bit key hash, record address) cells in one Int32Array (linear
+ *   probing, power-of-two size, load at most 0.7, backward-shift deletion); the hash is of the key's
+ *   UTF-16 code units (`key.ts`). Probing compares hashes in the table; a record is read only when the
+ *   hash matches, and then its key bytes are compared.
+ * - Values handed out are never rewritten: `get` returns a view that keeps showing the same bytes after
+ *   overwrites and compaction. A write appends a new record and the old one dies, except that a value no
+ *   view was ever made of (a per-record bit) is overwritten in place when the new one fits its record.
+ *   Compaction copies live records out of mostly-dead chunks and repoints the index and the queues.
  *
  * Eviction: W-TinyLFU as in Caffeine's BoundedLocalCache (Einziger, Friedman, Manes: "TinyLFU", 2017): a
- * window LRU of ~1% admits every new entry; entries leaving the window become candidates for the main space,
- * a segmented LRU (probation 20% / protected 80%); a candidate enters only if the frequency sketch
+ * window LRU of ~1% admits every new entry; entries leaving the window become candidates for the main
+ * space, a segmented LRU (probation 20% / protected 80%); a candidate enters only if the frequency sketch
  * (`frequency-sketch.ts`) rates it above the probation victim, otherwise the candidate itself is evicted.
- * Or plain LRU. Both count against `maxBytes` and optionally `maxEntries`.
+ * The sketch counts every `get` (hit or miss) and every overwrite. Or plain LRU. Both policies count
+ * against `maxBytes` and optionally `maxEntries`.
  *
  * Invariants (checked by `assertInvariants()`):
  * - `bytes` = Σ over entries of key bytes + value bytes + ENTRY_OVERHEAD_BYTES (tombstones: no value), and
- *   after every public call `bytes <= maxBytes` and entries <= `maxEntries`.
- * - every entry that leaves the store is reported once to `onRemove` with its reason and counted, except
- *   tombstones (which hold no value) when their grace period ends;
- * - a write refused for its size changes nothing;
- * - a version held for a key only grows (last-writer-wins on `(physical, logical, writerId)`); local writes
- *   use the HLC, which has seen every applied version, so they are always newest.
+ *   after every public call `bytes <= maxBytes` and entries <= `maxEntries`;
+ * - every value that leaves the store is reported once to `onRemove` with its reason and counted
+ *   (tombstones hold no value and are not reported);
+ * - a write refused for its size or key changes nothing;
+ * - the version held for a key only grows (last-writer-wins on `(physical, logical, writerId)`); local
+ *   writes use the HLC, which has merged every applied version, so they are always the newest.
  *
- * Time: `clock.now()` only, read lazily (a `get` of an entry without TTL reads no clock). Expired entries
- * are removed when touched, and by an incremental sweep: a cursor over the slots advanced a few steps on
- * every write, every 32nd read and by `sweep(maxWork)`. Tombstones are kept in deletion order and collected
- * from the oldest once their grace has passed. No timers.
+ * Time: `clock.now()` only, read lazily (a `get` of an entry without TTL or max-idle reads no clock).
+ * Expired entries are removed when touched, and by an incremental sweep: a cursor walking the arena, a few
+ * records on every write, every 32nd read and `sweep(maxWork)`. Tombstones are kept in deletion order and
+ * collected from the oldest once their grace has passed. No timers.
  */
 import { InvalidKeyError, InvalidOptionError, MeshcacheError, ValueTooLargeError } from '../errors.js'
 import type { Clock } from '../env/clock.js'
-import { Arena, RECORD_HEADER_BYTES, type ArenaOwner } from './arena.js'
+import { align8, Arena, newCursor, OFFSET_BITS, OFFSET_MASK, type ArenaCursor, type ArenaOwner } from './arena.js'
 import { FrequencySketch } from './frequency-sketch.js'
 import { assertValidVersion, compareWriterIds, InvalidVersionError, MAX_LOGICAL, type Hlc, type Version } from './hlc.js'
 import { hashKey, isLatin1 } from './key.js'
@@ -117,30 +123,32 @@ export interface StoreStats {
   eviction: EvictionPolicy
 }
 
-// Record layout: 14 int32 fields = 7 float64 fields = 56 bytes per slot.
-const I_STRIDE = 14
-const F_STRIDE = 7
+
+// Record layout. Int32 fields, indexed from the record's int32 index (address offset bits << 1):
 const HASH = 0
-const PREV = 1
-const NEXT = 2
-const CHUNK = 3
-const OFFSET = 4
-const VLEN = 5
-const INFO = 6 // key bytes (16 bits) | flags | queue
-const VER = 7 // HLC logical (16 bits) | writer index (16 bits)
-const EXPIRES_AT = 4 // float64 field: TTL deadline (Infinity: none); for a tombstone, the end of its grace
-const PHYSICAL = 5 // float64 field: HLC physical time
-const IDLE_UNTIL = 6 // float64 field: max-idle deadline (Infinity: none)
+const PREV = 1 // address of the previous record in the queue (towards LRU), or -1
+const NEXT = 2 // address of the next record in the queue (towards MRU), or -1
+const VLEN = 3 // value bytes (0 for a tombstone)
+const INFO = 4 // key bytes (16 bits) | flags | queue (0 = dead)
+const VER = 5 // HLC logical (16 bits) | writer index (16 bits)
+// Float64 fields, indexed from the record's float64 index (address offset bits):
+const EXPIRES_AT = 3 // TTL deadline (Infinity: none); for a tombstone, the end of its grace
+const PHYSICAL = 4 // HLC physical time
+const IDLE_UNTIL = 5 // max-idle deadline; present only when the store has maxIdleMs
+/** Metadata bytes before the key: 40, or 48 with the max-idle deadline. */
+const META_BYTES = 40
+const META_BYTES_IDLE = 48
 
 const KEY_BYTES = 0xffff
 const LATIN1 = 1 << 16
 const TOMBSTONE = 1 << 17
 const EXPIRES = 1 << 18 // has a finite TTL or idle deadline
+const EXPOSED = 1 << 19 // a view of this record's value was handed out: never rewrite it in place
 const QUEUE_SHIFT = 20
 const QUEUE_BITS = 7 << QUEUE_SHIFT
 
-// Queues (doubly linked lists through PREV/NEXT; head = least recently used).
-const Q_FREE = 0
+// Queues: doubly linked lists through PREV/NEXT, head = least recently used. 0 marks a dead record.
+const Q_DEAD = 0
 const Q_WINDOW = 1
 const Q_PROBATION = 2 // the only queue of the LRU policy
 const Q_PROTECTED = 3
@@ -154,6 +162,7 @@ const MAX_WRITERS = 0x10000
 /** Candidate frequency from which W-TinyLFU admits 1 in 128 losers anyway (Caffeine's hash-flooding guard). */
 const ADMIT_HASHDOS_THRESHOLD = 6
 const MAX_LOAD = 0.7
+const MIN_TABLE_CELLS = 64
 const SWEEP_STEPS_PER_WRITE = 4
 const SWEEP_STEPS_PER_READ = 8
 const MIN_COMPACT_BUDGET = 1024
@@ -171,6 +180,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   readonly #maxKeyBytes: number
   readonly #defaultTtlMs: number
   readonly #maxIdleMs: number
+  readonly #metaBytes: number
   readonly #graceMs: number
   readonly #onRemove: ((key: string, reason: RemovalReason) => void) | undefined
   readonly #seed: number
@@ -179,21 +189,16 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   readonly #protectedMaxBytes: number
   readonly #protectedMaxEntries: number
 
-  // Slots
-  #meta: Int32Array
-  #times: Float64Array
-  #slotCapacity: number
-  #slotsUsed = 0
-  #freeSlot = -1
-
-  // Index
-  #table: Int32Array
-  #tableMask: number
-  #tableCount = 0
-
   readonly #arena: Arena
   readonly #sketch: FrequencySketch | null
   #random: number
+
+  // Index: cell i is (hash at 2i, address at 2i + 1); address -1 = empty
+  #table: Int32Array
+  #tableMask: number
+  #tableCount = 0
+  /** Table cell of the last successful #find. */
+  #foundCell = -1
 
   // Queues
   readonly #qHead = new Int32Array(QUEUES).fill(-1)
@@ -231,8 +236,12 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   readonly #pendingReasons: RemovalReason[] = []
   #pendingHead = 0
 
-  #sweepCursor = 0
+  #sweepCursor: ArenaCursor = newCursor()
   #reads = 0
+
+  // Out-parameters of #checkKey (avoid allocating a result object per call)
+  #keyLatin1 = true
+  #keyBytesOut = 0
 
   constructor (init: LocalStoreInit) {
     const o = resolveInit(init)
@@ -246,10 +255,11 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#maxKeyBytes = o.maxKeyBytes
     this.#defaultTtlMs = o.defaultTtlMs
     this.#maxIdleMs = o.maxIdleMs
+    this.#metaBytes = o.maxIdleMs > 0 ? META_BYTES_IDLE : META_BYTES
     this.#graceMs = o.tombstoneGraceMs
     this.#onRemove = o.onRemove
     this.#seed = o.hashSeed
-    this.#random = o.hashSeed ^ 0x5bd1e995 | 1
+    this.#random = (o.hashSeed ^ 0x5bd1e995) | 1
     this.#windowMaxBytes = windowMaximum(o.maxBytes, false)
     this.#windowMaxEntries = windowMaximum(o.maxEntries, true)
     this.#protectedMaxBytes = protectedMaximum(o.maxBytes, this.#windowMaxBytes)
@@ -257,24 +267,17 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#writers = [o.writerId]
     this.#writerRefs = [1] // pinned
     this.#writerIndex.set(o.writerId, 0)
+    this.#table = newTable(MIN_TABLE_CELLS)
+    this.#tableMask = MIN_TABLE_CELLS - 1
 
-    this.#slotCapacity = 64
-    const buf = new ArrayBuffer(this.#slotCapacity * F_STRIDE * 8)
-    this.#meta = new Int32Array(buf)
-    this.#times = new Float64Array(buf)
-    this.#table = new Int32Array(128).fill(-1)
-    this.#tableMask = 127
-
+    const metaBytes = this.#metaBytes
     const owner: ArenaOwner = {
-      recordBytes: (slot) => {
-        const b = slot * I_STRIDE
-        return RECORD_HEADER_BYTES + (this.#meta[b + INFO] & KEY_BYTES) + this.#meta[b + VLEN]
+      recordBytes: (chunk, offset) => {
+        const ri = offset >>> 2
+        return align8(metaBytes + (chunk[ri + INFO] & KEY_BYTES) + chunk[ri + VLEN])
       },
-      moved: (slot, chunk, offset) => {
-        const b = slot * I_STRIDE
-        this.#meta[b + CHUNK] = chunk
-        this.#meta[b + OFFSET] = offset
-      }
+      isLive: (chunk, offset) => (chunk[(offset >>> 2) + INFO] & QUEUE_BITS) !== 0,
+      moved: (from, to) => { this.#moved(from, to) }
     }
     this.#arena = new Arena(o.arenaChunkBytes, owner)
     this.#sketch = this.#policy === POLICY_WTINYLFU
@@ -296,21 +299,25 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   get (key: string): Uint8Array | undefined {
     if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
     const h = hashKey(key, this.#seed)
-    const s = this.#find(key, h)
-    if (s >= 0) {
-      const meta = this.#meta
-      const b = s * I_STRIDE
-      const info = meta[b + INFO]
-      if ((info & (TOMBSTONE | EXPIRES)) === 0 || this.#aliveOnRead(s, info, true)) {
+    // First, so that its cache miss overlaps the lookup's: every read counts, hit or miss.
+    if (this.#policy === POLICY_WTINYLFU) this.#sketch!.increment(h)
+    const a = this.#find(key, h)
+    if (a >= 0) {
+      const c = a >>> OFFSET_BITS
+      const r = this.#arena.i32[c]
+      const ri = (a & OFFSET_MASK) << 1
+      const info = r[ri + INFO]
+      if ((info & (TOMBSTONE | EXPIRES)) === 0 || this.#aliveOnRead(a, info, true)) {
         this.#hits++
-        if (this.#policy === POLICY_WTINYLFU) {
-          this.#sketch!.increment(h)
-          this.#touchWTinyLfu(s, info)
-        } else if (this.#qTail[Q_PROBATION] !== s) {
-          this.#moveToTail(s, Q_PROBATION)
+        if ((info & EXPOSED) === 0) {
+          r[ri + INFO] = info | EXPOSED
+          this.#arena.exposed[c] = 1
         }
+        const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
+        if (q === Q_PROBATION && this.#policy === POLICY_WTINYLFU) this.#promote(a)
+        else if (this.#qTail[q] !== a) this.#moveToTail(a, q)
         if ((++this.#reads & 31) === 0) this.#readMaintenance()
-        return new Uint8Array(this.#arena.chunks[meta[b + CHUNK]].buffer, meta[b + OFFSET] + RECORD_HEADER_BYTES + (info & KEY_BYTES), meta[b + VLEN])
+        return new Uint8Array(this.#arena.u8[c].buffer, ((a & OFFSET_MASK) << 3) + this.#metaBytes + (info & KEY_BYTES), r[ri + VLEN])
       }
     }
     this.#misses++
@@ -328,9 +335,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /** The value under `key` without counting a use (no recency, frequency or idle-time update). */
   peek (key: string): Uint8Array | undefined {
-    const s = this.#findLive(key)
-    if (s < 0) return undefined
-    return this.#valueView(s)
+    const a = this.#findLive(key)
+    return a < 0 ? undefined : this.#valueView(a)
   }
 
   /** True when a live value is stored under `key` (does not count as a use). */
@@ -341,14 +347,14 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   /** The stored entry, tombstones included, with its version and expiry (does not count as a use). */
   getEntry (key: string): StoreEntry | undefined {
     if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
-    const s = this.#find(key, hashKey(key, this.#seed))
-    if (s < 0) return undefined
-    const info = this.#meta[s * I_STRIDE + INFO]
-    if ((info & TOMBSTONE) === 0 && (info & EXPIRES) !== 0 && !this.#aliveOnRead(s, info, false)) {
+    const a = this.#find(key, hashKey(key, this.#seed))
+    if (a < 0) return undefined
+    const info = this.#info(a)
+    if ((info & TOMBSTONE) === 0 && (info & EXPIRES) !== 0 && !this.#aliveOnRead(a, info, false)) {
       this.#flush()
       return undefined
     }
-    return this.#entryAt(s, key)
+    return this.#entryAt(a, key)
   }
 
   // ---------------------------------------------------------------- local writes
@@ -360,10 +366,11 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
    * `onRemove(key, 'evict')` was called), true when the value is stored.
    */
   set (key: string, value: Uint8Array, options?: SetOptions): boolean {
+    if (!(value instanceof Uint8Array)) throw notBytes() // touches the value first: its cache miss overlaps the key's
     const h = this.#checkKey(key)
     const latin1 = this.#keyLatin1
     const keyBytes = this.#keyBytesOut
-    this.#checkValue(value, keyBytes)
+    this.#checkSize(keyBytes, value.byteLength)
     const ttlMs = options?.ttlMs
     if (ttlMs !== undefined && !(ttlMs > 0)) {
       throw new InvalidOptionError(`set: ttlMs must be a positive number of milliseconds (or Infinity for none), got ${String(ttlMs)}`)
@@ -371,10 +378,18 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const now = this.#clock.now()
     const ttl = ttlMs ?? this.#defaultTtlMs
     const v = this.#hlc.nowAt(now)
-    const stored = this.#write(key, h, latin1, keyBytes, value, v.physical, v.logical, 0, ttl > 0 ? now + ttl : Infinity, now, this.#find(key, h), 'set')
+    const expiresAt = ttl > 0 ? now + ttl : Infinity
+    const old = this.#find(key, h)
+    let stored: boolean
+    if (old >= 0 && this.#rewritable(old, keyBytes, value.byteLength, now)) {
+      stored = this.#rewrite(old, h, key, value, v.physical, v.logical, 0, expiresAt, now)
+    } else {
+      const a = this.#append(key, h, latin1, keyBytes, value, v.physical, v.logical, 0)
+      stored = this.#install(a, h, key, old, expiresAt, now, 'set')
+    }
     this.#sets++
     this.#writeMaintenance(now, keyBytes + value.byteLength)
-    this.#flush()
+    if (this.#pendingKeys.length > 0) this.#flush()
     return stored
   }
 
@@ -382,8 +397,9 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   setMany (items: Iterable<readonly [string, Uint8Array] | readonly [string, Uint8Array, SetOptions | undefined]>): boolean[] {
     const list = Array.from(items)
     for (const item of list) {
+      if (!(item[1] instanceof Uint8Array)) throw notBytes()
       this.#checkKey(item[0])
-      this.#checkValue(item[1], this.#keyBytesOut)
+      this.#checkSize(this.#keyBytesOut, item[1].byteLength)
       const ttlMs = item[2]?.ttlMs
       if (ttlMs !== undefined && !(ttlMs > 0)) {
         throw new InvalidOptionError(`setMany: ttlMs must be a positive number of milliseconds (or Infinity for none), got ${String(ttlMs)}`)
@@ -407,22 +423,24 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /**
    * Deletes `key`: leaves a tombstone carrying a new version (kept `tombstoneGraceMs`, so replication
-   * cannot bring the old value back). Returns true when a live value was removed.
+   * cannot bring the old value back), even when no value was stored. Returns true when a live value was
+   * removed.
    */
   delete (key: string): boolean {
     const h = this.#checkKey(key)
     const now = this.#clock.now()
-    const s = this.#find(key, h)
+    const a = this.#find(key, h)
     let removed = false
-    if (s >= 0) {
-      const info = this.#meta[s * I_STRIDE + INFO]
-      removed = (info & TOMBSTONE) === 0 && !this.#isExpired(s, info, now)
+    if (a >= 0) {
+      const info = this.#info(a)
+      removed = (info & TOMBSTONE) === 0 && !this.#isExpired(a, info, now)
     }
     if (this.#graceMs === 0) {
-      if (s >= 0) this.#remove(s, this.#removalReason(s, now, 'delete'))
+      if (a >= 0) this.#remove(a, this.#removalReason(a, now, 'delete'))
     } else {
       const v = this.#hlc.nowAt(now)
-      this.#write(key, h, this.#keyLatin1, this.#keyBytesOut, null, v.physical, v.logical, 0, Infinity, now, s, 'delete')
+      const t = this.#append(key, h, this.#keyLatin1, this.#keyBytesOut, null, v.physical, v.logical, 0)
+      this.#install(t, h, key, a >= 0 ? this.#find(key, h) : -1, Infinity, now, 'delete')
     }
     if (removed) this.#deletes++
     this.#writeMaintenance(now, this.#keyBytesOut)
@@ -442,24 +460,16 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
    * tombstones are left, so replication may bring values back.
    */
   clear (): void {
-    const meta = this.#meta
-    for (let s = 0; s < this.#slotsUsed; s++) {
-      const info = meta[s * I_STRIDE + INFO]
-      const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-      if (q === Q_FREE || q === Q_TOMBSTONES) continue
+    const cursor = newCursor()
+    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
+      if ((this.#info(a) & TOMBSTONE) !== 0) continue
       this.#removals.delete++
-      if (this.#onRemove !== undefined) this.#notify(this.#decodeKey(s), 'delete')
+      if (this.#onRemove !== undefined) this.#notify(this.#decodeKey(a), 'delete')
     }
-    this.#slotCapacity = 64
-    const buf = new ArrayBuffer(this.#slotCapacity * F_STRIDE * 8)
-    this.#meta = new Int32Array(buf)
-    this.#times = new Float64Array(buf)
-    this.#slotsUsed = 0
-    this.#freeSlot = -1
-    this.#table = new Int32Array(128).fill(-1)
-    this.#tableMask = 127
-    this.#tableCount = 0
     this.#arena.clear()
+    this.#table = newTable(MIN_TABLE_CELLS)
+    this.#tableMask = MIN_TABLE_CELLS - 1
+    this.#tableCount = 0
     this.#sketch?.clear()
     this.#qHead.fill(-1)
     this.#qTail.fill(-1)
@@ -469,7 +479,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#live = 0
     this.#tombstones = 0
     this.#expiring = 0
-    this.#sweepCursor = 0
+    this.#sweepCursor = newCursor()
     this.#writers.length = 1
     this.#writerRefs.length = 1
     this.#writerIndex.clear()
@@ -493,7 +503,10 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const h = this.#checkKey(key)
     const latin1 = this.#keyLatin1
     const keyBytes = this.#keyBytesOut
-    if (value !== null) this.#checkValue(value, keyBytes)
+    if (value !== null) {
+      if (!(value instanceof Uint8Array)) throw notBytes()
+      this.#checkSize(keyBytes, value.byteLength)
+    }
     assertValidVersion(version)
     const expiresAt = entry.expiresAt ?? Infinity
     if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) {
@@ -501,13 +514,13 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
     const now = this.#clock.now()
     this.#hlc.update(version)
-    let s = this.#find(key, h)
-    if (s >= 0) {
-      const info = this.#meta[s * I_STRIDE + INFO]
-      if ((info & TOMBSTONE) === 0 && this.#isExpired(s, info, now)) {
-        this.#remove(s, 'expire')
-        s = -1
-      } else if (this.#compareHeld(s, version) >= 0) {
+    let a = this.#find(key, h)
+    if (a >= 0) {
+      const info = this.#info(a)
+      if ((info & TOMBSTONE) === 0 && this.#isExpired(a, info, now)) {
+        this.#remove(a, 'expire')
+        a = -1
+      } else if (this.#compareHeld(a, version) >= 0) {
         this.#applyStale++
         this.#flush()
         return false
@@ -516,10 +529,15 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const dead = value === null || expiresAt <= now
     const reason: RemovalReason = value === null ? 'delete' : 'set'
     if (dead && this.#graceMs === 0) {
-      if (s >= 0) this.#remove(s, (this.#meta[s * I_STRIDE + INFO] & TOMBSTONE) !== 0 ? null : reason)
+      if (a >= 0) this.#remove(a, (this.#info(a) & TOMBSTONE) !== 0 ? null : reason)
     } else {
       const writer = this.#internWriter(version.writerId)
-      this.#write(key, h, latin1, keyBytes, dead ? null : value, version.physical, version.logical, writer, dead ? Infinity : expiresAt, now, s, reason)
+      if (!dead && a >= 0 && this.#rewritable(a, keyBytes, value.byteLength, now)) {
+        this.#rewrite(a, h, key, value, version.physical, version.logical, writer, expiresAt, now)
+      } else {
+        const t = this.#append(key, h, latin1, keyBytes, dead ? null : value, version.physical, version.logical, writer)
+        this.#install(t, h, key, a >= 0 ? this.#find(key, h) : -1, dead ? Infinity : expiresAt, now, reason)
+      }
     }
     this.#applied++
     this.#writeMaintenance(now, keyBytes + (value === null ? 0 : value.byteLength))
@@ -529,27 +547,27 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /**
    * Every entry, tombstones included, for replication (hand-off, anti-entropy). Weakly consistent: the
-   * store may change during iteration; entries present and unchanged throughout are yielded exactly once.
-   * Expired entries are skipped. Does not count as a use.
+   * store may change during the iteration; every entry that stays in the store throughout is yielded at
+   * least once (an entry moved by compaction, or overwritten, during the walk may come twice). Expired
+   * entries are skipped. Does not count as a use.
    */
   * entries (): Generator<StoreEntry, void, undefined> {
-    for (let s = 0; s < this.#slotsUsed; s++) {
-      const info = this.#meta[s * I_STRIDE + INFO]
-      const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-      if (q === Q_FREE) continue
-      if (q !== Q_TOMBSTONES && (info & EXPIRES) !== 0 && this.#isExpired(s, info, this.#clock.now())) continue
-      yield this.#entryAt(s, this.#decodeKey(s))
+    const cursor = newCursor()
+    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
+      const info = this.#info(a)
+      if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, this.#clock.now())) continue
+      yield this.#entryAt(a, this.#decodeKey(a))
     }
   }
 
   /** Live `[key, value]` pairs (no tombstones), weakly consistent like `entries()`. */
   * [Symbol.iterator] (): Generator<[string, Uint8Array], void, undefined> {
-    for (let s = 0; s < this.#slotsUsed; s++) {
-      const info = this.#meta[s * I_STRIDE + INFO]
-      const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-      if (q === Q_FREE || q === Q_TOMBSTONES) continue
-      if ((info & EXPIRES) !== 0 && this.#isExpired(s, info, this.#clock.now())) continue
-      yield [this.#decodeKey(s), this.#valueView(s)]
+    const cursor = newCursor()
+    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
+      const info = this.#info(a)
+      if ((info & TOMBSTONE) !== 0) continue
+      if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, this.#clock.now())) continue
+      yield [this.#decodeKey(a), this.#valueView(a)]
     }
   }
 
@@ -571,22 +589,22 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidOptionError(`scan: offset must be an integer >= 0, got ${String(offset)}`)
     if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) throw new InvalidOptionError(`scan: limit must be an integer >= 0 or Infinity, got ${String(limit)}`)
     const now = this.#clock.now()
-    const matches: Array<{ key: string, slot: number }> = []
-    for (let s = 0; s < this.#slotsUsed; s++) {
-      const info = this.#meta[s * I_STRIDE + INFO]
-      const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-      if (q === Q_FREE || q === Q_TOMBSTONES || this.#isExpired(s, info, now)) continue
-      if (prefix !== undefined && !this.#keyStartsWith(s, prefix)) continue
-      const key = this.#decodeKey(s)
+    const matches: Array<{ key: string, address: number }> = []
+    const cursor = newCursor()
+    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
+      const info = this.#info(a)
+      if ((info & TOMBSTONE) !== 0 || this.#isExpired(a, info, now)) continue
+      if (prefix !== undefined && !this.#keyStartsWith(a, prefix)) continue
+      const key = this.#decodeKey(a)
       if (pattern !== undefined) {
         pattern.lastIndex = 0
         if (!pattern.test(key)) continue
       }
-      matches.push({ key, slot: s })
+      matches.push({ key, address: a })
     }
-    matches.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    matches.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0))
     const page = matches.slice(offset, limit === Infinity ? undefined : offset + limit)
-    return { items: page.map((m) => ({ key: m.key, value: this.#valueView(m.slot) })), total: matches.length }
+    return { items: page.map((m) => ({ key: m.key, value: this.#valueView(m.address) })), total: matches.length }
   }
 
   // ---------------------------------------------------------------- maintenance
@@ -632,11 +650,10 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   }
 
   /**
-   * Recomputes every gauge from scratch and checks the store's internal structure; throws on the first
-   * inconsistency. O(entries): for tests and debugging.
+   * Recomputes every gauge from scratch and checks the store's internal structure (index, queues, arena);
+   * throws on the first inconsistency. O(entries): for tests and debugging.
    */
   assertInvariants (): void {
-    const meta = this.#meta
     const fail = (msg: string): never => { throw new Error(`meshcache invariant violated: LocalStore ${msg}`) }
     let bytes = 0
     let live = 0
@@ -645,16 +662,15 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     let arenaLive = 0
     const counts = new Array<number>(QUEUES).fill(0)
     const qbytes = new Array<number>(QUEUES).fill(0)
-    for (let s = 0; s < this.#slotsUsed; s++) {
-      const b = s * I_STRIDE
-      const info = meta[b + INFO]
+    const cursor = newCursor()
+    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
+      const info = this.#info(a)
       const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-      if (q === Q_FREE) continue
-      const w = this.#weight(s)
+      const w = this.#weight(a)
       bytes += w
       counts[q]++
       qbytes[q] += w
-      arenaLive += RECORD_HEADER_BYTES + (info & KEY_BYTES) + meta[b + VLEN]
+      arenaLive += this.#recordBytes(a)
       if ((info & TOMBSTONE) !== 0) {
         tombs++
         if (q !== Q_TOMBSTONES) fail(`tombstone in queue ${q}`)
@@ -662,17 +678,18 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         live++
         if ((info & EXPIRES) !== 0) expiring++
         if (q === Q_TOMBSTONES) fail('live entry in the tombstone queue')
+        if (this.#policy === POLICY_LRU && q !== Q_PROBATION) fail(`LRU entry in queue ${q}`)
       }
-      if (this.#find(this.#decodeKey(s), meta[b + HASH]) !== s) fail(`slot ${s} not found by its key`)
+      if (this.#find(this.#decodeKey(a), this.#hashOf(a)) !== a) fail(`record ${a} not found by its key`)
     }
     for (let q = 1; q < QUEUES; q++) {
       let n = 0
       let prev = -1
-      for (let s = this.#qHead[q]; s >= 0; s = meta[s * I_STRIDE + NEXT]) {
-        if (meta[s * I_STRIDE + PREV] !== prev) fail(`queue ${q} has a broken back link at ${s}`)
-        if (((meta[s * I_STRIDE + INFO] & QUEUE_BITS) >>> QUEUE_SHIFT) !== q) fail(`slot ${s} linked in queue ${q} but marked otherwise`)
-        prev = s
-        if (++n > this.#slotsUsed) fail(`queue ${q} has a cycle`)
+      for (let a = this.#qHead[q]; a >= 0; a = this.#field(a, NEXT)) {
+        if (this.#field(a, PREV) !== prev) fail(`queue ${q} has a broken back link at ${a}`)
+        if (((this.#info(a) & QUEUE_BITS) >>> QUEUE_SHIFT) !== q) fail(`record ${a} linked in queue ${q} but marked otherwise`)
+        prev = a
+        if (++n > this.#tableCount) fail(`queue ${q} has a cycle`)
       }
       if (prev !== this.#qTail[q]) fail(`queue ${q} tail is wrong`)
       if (n !== counts[q] || n !== this.#qCount[q]) fail(`queue ${q} count ${this.#qCount[q]}, linked ${n}, marked ${counts[q]}`)
@@ -680,27 +697,94 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
     if (bytes !== this.#bytes) fail(`bytes ${this.#bytes}, recomputed ${bytes}`)
     if (live !== this.#live || tombs !== this.#tombstones || expiring !== this.#expiring) fail('entry counts are wrong')
-    if (live + tombs !== this.#tableCount) fail(`table holds ${this.#tableCount} keys for ${live + tombs} entries`)
+    let cells = 0
+    for (let i = 1; i < this.#table.length; i += 2) {
+      const a = this.#table[i]
+      if (a < 0) continue
+      cells++
+      if (this.#table[i - 1] !== this.#hashOf(a)) fail(`table cell ${i >> 1} holds a wrong hash`)
+    }
+    if (live + tombs !== this.#tableCount || cells !== this.#tableCount) fail(`table holds ${cells} (counted ${this.#tableCount}) keys for ${live + tombs} entries`)
     if (arenaLive !== this.#arena.liveBytes) fail(`arena live bytes ${this.#arena.liveBytes}, recomputed ${arenaLive}`)
     if (this.#bytes > this.#maxBytes || live + tombs > this.#maxEntries) fail('over capacity')
   }
 
+  // ---------------------------------------------------------------- internals: record fields
+
+  #field (a: number, field: number): number {
+    return this.#arena.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + field]
+  }
+
+  #setField (a: number, field: number, value: number): void {
+    this.#arena.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + field] = value
+  }
+
+  #info (a: number): number {
+    return this.#arena.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + INFO]
+  }
+
+  #hashOf (a: number): number {
+    return this.#arena.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + HASH]
+  }
+
+  #time (a: number, field: number): number {
+    return this.#arena.f64[a >>> OFFSET_BITS][(a & OFFSET_MASK) + field]
+  }
+
+  /** Accounted bytes of the entry at `a` (key + value + overhead). */
+  #weight (a: number): number {
+    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    const ri = (a & OFFSET_MASK) << 1
+    return (r[ri + INFO] & KEY_BYTES) + r[ri + VLEN] + ENTRY_OVERHEAD_BYTES
+  }
+
+  /** Arena bytes of the record at `a`. */
+  #recordBytes (a: number): number {
+    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    const ri = (a & OFFSET_MASK) << 1
+    return align8(this.#metaBytes + (r[ri + INFO] & KEY_BYTES) + r[ri + VLEN])
+  }
+
+  #valueView (a: number): Uint8Array {
+    const c = a >>> OFFSET_BITS
+    const r = this.#arena.i32[c]
+    const ri = (a & OFFSET_MASK) << 1
+    r[ri + INFO] |= EXPOSED
+    this.#arena.exposed[c] = 1
+    return new Uint8Array(this.#arena.u8[c].buffer, ((a & OFFSET_MASK) << 3) + this.#metaBytes + (r[ri + INFO] & KEY_BYTES), r[ri + VLEN])
+  }
+
+  #entryAt (a: number, key: string): StoreEntry {
+    const info = this.#info(a)
+    const ver = this.#field(a, VER)
+    const entry: StoreEntry = {
+      key,
+      value: (info & TOMBSTONE) !== 0 ? null : this.#valueView(a),
+      version: { physical: this.#time(a, PHYSICAL), logical: ver & MAX_LOGICAL, writerId: this.#writers[ver >>> 16] }
+    }
+    const expiresAt = this.#time(a, EXPIRES_AT)
+    if ((info & TOMBSTONE) === 0 && expiresAt !== Infinity) entry.expiresAt = expiresAt
+    return entry
+  }
+
   // ---------------------------------------------------------------- internals: lookup
 
-  /** Slot holding `key` (hash `h`), live, expired or tombstone; -1 when absent. */
+  /** Address of the record holding `key` (hash `h`): live, expired or tombstone; -1 when absent. */
   #find (key: string, h: number): number {
     const table = this.#table
     const mask = this.#tableMask
-    const meta = this.#meta
+    const i32 = this.#arena.i32
+    const u8 = this.#arena.u8
+    const metaBytes = this.#metaBytes
     const n = key.length
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const s = table[i]
-      if (s < 0) return -1
-      const b = s * I_STRIDE
-      if (meta[b + HASH] !== h) continue
-      const info = meta[b + INFO]
-      const buf = this.#arena.chunks[meta[b + CHUNK]]
-      let p = meta[b + OFFSET] + RECORD_HEADER_BYTES
+      const a = table[2 * i + 1]
+      if (a < 0) return -1
+      if (table[2 * i] !== h) continue
+      const c = a >>> OFFSET_BITS
+      const info = i32[c][((a & OFFSET_MASK) << 1) + INFO]
+      const buf = u8[c]
+      let p = ((a & OFFSET_MASK) << 3) + metaBytes
       let j = 0
       if ((info & LATIN1) !== 0) {
         if ((info & KEY_BYTES) !== n) continue
@@ -709,67 +793,65 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         if ((info & KEY_BYTES) !== n * 2) continue
         while (j < n && (buf[p] | (buf[p + 1] << 8)) === key.charCodeAt(j)) { j++; p += 2 }
       }
-      if (j === n) return s
+      if (j === n) {
+        this.#foundCell = i
+        return a
+      }
     }
   }
 
-  /** Slot of a live, unexpired value under `key` (removing it if expired), or -1. */
+  /** Address of a live, unexpired value under `key` (removing it if expired), or -1. */
   #findLive (key: string): number {
     if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
-    const s = this.#find(key, hashKey(key, this.#seed))
-    if (s < 0) return -1
-    const info = this.#meta[s * I_STRIDE + INFO]
-    if ((info & (TOMBSTONE | EXPIRES)) === 0) return s
-    if (this.#aliveOnRead(s, info, false)) return s
+    const a = this.#find(key, hashKey(key, this.#seed))
+    if (a < 0) return -1
+    const info = this.#info(a)
+    if ((info & (TOMBSTONE | EXPIRES)) === 0) return a
+    if (this.#aliveOnRead(a, info, false)) return a
     if (this.#pendingKeys.length > 0) this.#flush()
     return -1
   }
 
   /**
-   * For an entry flagged tombstone or expiring: false for a tombstone; removes an expired entry and
+   * For a record flagged tombstone or expiring: false for a tombstone; removes an expired entry and
    * returns false; otherwise true, refreshing the idle deadline when `use`.
    */
-  #aliveOnRead (s: number, info: number, use: boolean): boolean {
+  #aliveOnRead (a: number, info: number, use: boolean): boolean {
     if ((info & TOMBSTONE) !== 0) return false
     const now = this.#clock.now()
-    const f = s * F_STRIDE
-    const times = this.#times
-    if (now >= times[f + EXPIRES_AT] || now >= times[f + IDLE_UNTIL]) {
-      this.#remove(s, 'expire')
+    if (this.#isExpired(a, info, now)) {
+      this.#remove(a, 'expire')
       return false
     }
-    if (use && this.#maxIdleMs > 0) times[f + IDLE_UNTIL] = now + this.#maxIdleMs
+    if (use && this.#maxIdleMs > 0) this.#arena.f64[a >>> OFFSET_BITS][(a & OFFSET_MASK) + IDLE_UNTIL] = now + this.#maxIdleMs
     return true
   }
 
-  #isExpired (s: number, info: number, now: number): boolean {
+  #isExpired (a: number, info: number, now: number): boolean {
     if ((info & (EXPIRES | TOMBSTONE)) !== EXPIRES) return false
-    const f = s * F_STRIDE
-    return now >= this.#times[f + EXPIRES_AT] || now >= this.#times[f + IDLE_UNTIL]
+    const f = this.#arena.f64[a >>> OFFSET_BITS]
+    const fi = a & OFFSET_MASK
+    return now >= f[fi + EXPIRES_AT] || (this.#maxIdleMs > 0 && now >= f[fi + IDLE_UNTIL])
   }
 
   /** The reason to report for a live entry displaced by `cause` (an expired one is reported as expired). */
-  #removalReason (s: number, now: number, cause: RemovalReason): RemovalReason | null {
-    const info = this.#meta[s * I_STRIDE + INFO]
+  #removalReason (a: number, now: number, cause: RemovalReason): RemovalReason | null {
+    const info = this.#info(a)
     if ((info & TOMBSTONE) !== 0) return null
-    return this.#isExpired(s, info, now) ? 'expire' : cause
+    return this.#isExpired(a, info, now) ? 'expire' : cause
   }
 
-  /** Held version of slot `s` compared with `v`: negative when `v` is newer. */
-  #compareHeld (s: number, v: Version): number {
-    const physical = this.#times[s * F_STRIDE + PHYSICAL]
+  /** Held version of record `a` compared with `v`: negative when `v` is newer. */
+  #compareHeld (a: number, v: Version): number {
+    const physical = this.#time(a, PHYSICAL)
     if (physical !== v.physical) return physical < v.physical ? -1 : 1
-    const ver = this.#meta[s * I_STRIDE + VER]
+    const ver = this.#field(a, VER)
     const logical = ver & MAX_LOGICAL
     if (logical !== v.logical) return logical < v.logical ? -1 : 1
     return compareWriterIds(this.#writers[ver >>> 16], v.writerId)
   }
 
   // ---------------------------------------------------------------- internals: checks
-
-  // Out-parameters of #checkKey (avoid allocating a result object per call).
-  #keyLatin1 = true
-  #keyBytesOut = 0
 
   /** Validates a key for writing; returns its hash and sets #keyLatin1 / #keyBytesOut. */
   #checkKey (key: string): number {
@@ -785,14 +867,13 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     return hashKey(key, this.#seed)
   }
 
-  #checkValue (value: Uint8Array, keyBytes: number): void {
-    if (!(value instanceof Uint8Array)) throw new TypeError('LocalStore: values must be Uint8Array (encode strings and JSON before storing)')
-    const length = value.byteLength
-    if (length > this.#maxValueBytes) {
+  /** Refuses an entry whose value is over `maxValueBytes` or whose accounted size is over `maxBytes`. */
+  #checkSize (keyBytes: number, valueBytes: number): void {
+    if (valueBytes > this.#maxValueBytes) {
       this.#rejected++
-      throw new ValueTooLargeError('value', length, this.#maxValueBytes)
+      throw new ValueTooLargeError('value', valueBytes, this.#maxValueBytes)
     }
-    const weight = keyBytes + length + ENTRY_OVERHEAD_BYTES
+    const weight = keyBytes + valueBytes + ENTRY_OVERHEAD_BYTES
     if (weight > this.#maxBytes) {
       this.#rejected++
       throw new ValueTooLargeError(`entry (key + value + ${ENTRY_OVERHEAD_BYTES} bytes overhead)`, weight, this.#maxBytes)
@@ -802,104 +883,199 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   // ---------------------------------------------------------------- internals: writing
 
   /**
-   * Stores a value (or a tombstone when `value` is null) in slot `s` (or a new slot when -1), reporting a
-   * displaced live value with `cause`, then evicts to capacity. Returns whether the entry is still there.
+   * Appends a record for `key` holding `value` (or a tombstone when null) and the version; it is not yet
+   * live (queue 0) nor indexed. Done before the lookup, so that reading the caller's value bytes and
+   * probing the index overlap their cache misses.
    */
-  #write (key: string, h: number, latin1: boolean, keyBytes: number, value: Uint8Array | null,
-    physical: number, logical: number, writer: number, expiresAt: number, now: number, s: number,
-    cause: RemovalReason): boolean {
-    const tombstone = value === null
+  #append (key: string, h: number, latin1: boolean, keyBytes: number, value: Uint8Array | null,
+    physical: number, logical: number, writer: number): number {
+    const vlen = value === null ? 0 : value.byteLength
+    const metaBytes = this.#metaBytes
+    const a = this.#arena.allocate(align8(metaBytes + keyBytes + vlen))
+    const c = a >>> OFFSET_BITS
+    const r = this.#arena.i32[c]
+    const buf = this.#arena.u8[c]
+    const ri = (a & OFFSET_MASK) << 1
+    let p = ((a & OFFSET_MASK) << 3) + metaBytes
+    if (value !== null) {
+      const v = p + keyBytes
+      if (vlen <= 32) for (let i = 0; i < vlen; i++) buf[v + i] = value[i]
+      else buf.set(value, v)
+    }
+    r[ri + HASH] = h
+    r[ri + VLEN] = vlen
+    r[ri + INFO] = keyBytes | (latin1 ? LATIN1 : 0) | (value === null ? TOMBSTONE : 0)
+    r[ri + VER] = logical | (writer << 16)
+    this.#arena.f64[c][(a & OFFSET_MASK) + PHYSICAL] = physical
+    if (latin1) {
+      for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i)
+    } else {
+      for (let i = 0; i < key.length; i++) {
+        const code = key.charCodeAt(i)
+        buf[p++] = code & 0xff
+        buf[p++] = code >>> 8
+      }
+    }
     this.#writerRefs[writer]++ // before the old version's writer is released: it may be the same one
-    let requeue = -1 // queue of a live entry being overwritten in place (keeps its place in the policy)
-    if (s >= 0) {
-      const meta = this.#meta
-      const b = s * I_STRIDE
-      const info = meta[b + INFO]
-      const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-      if ((info & TOMBSTONE) === 0) {
-        const reason = this.#isExpired(s, info, now) ? 'expire' : cause
-        if (reason === cause && !tombstone) requeue = q
+    return a
+  }
+
+  /**
+   * Makes the appended record `a` live in place of the record `old` (or as a new key when -1; after a
+   * #find, so `#foundCell` is `old`'s cell), reports a displaced live value with `cause`, then evicts to
+   * capacity. Returns whether `a` is still stored.
+   */
+  #install (a: number, h: number, key: string, old: number, expiresAt: number, now: number, cause: RemovalReason): boolean {
+    const c = a >>> OFFSET_BITS
+    const r = this.#arena.i32[c]
+    const ri = (a & OFFSET_MASK) << 1
+    let info = r[ri + INFO]
+    const tombstone = (info & TOMBSTONE) !== 0
+    let requeue = Q_DEAD // queue of a live entry overwritten by a value (an update keeps its standing)
+    let cell = -1
+    if (old >= 0) {
+      cell = this.#foundCell
+      const oldInfo = this.#info(old)
+      const q = (oldInfo & QUEUE_BITS) >>> QUEUE_SHIFT
+      if ((oldInfo & TOMBSTONE) === 0) {
+        const reason = this.#isExpired(old, oldInfo, now) ? 'expire' : cause
+        if (reason === cause && !tombstone) {
+          requeue = q
+          if (this.#policy === POLICY_WTINYLFU) this.#sketch!.increment(h) // an overwrite is a use
+        }
         this.#removals[reason]++
         if (this.#onRemove !== undefined) this.#notify(key, reason)
         this.#live--
-        if ((info & EXPIRES) !== 0) this.#expiring--
+        if ((oldInfo & EXPIRES) !== 0) this.#expiring--
       } else {
         this.#tombstones--
       }
-      const weight = this.#weight(s)
-      this.#unlink(s, q, weight)
-      this.#bytes -= weight
-      this.#arena.kill(meta[b + CHUNK], meta[b + OFFSET], RECORD_HEADER_BYTES + (info & KEY_BYTES) + meta[b + VLEN])
-      this.#releaseWriter(meta[b + VER] >>> 16)
-    } else {
-      s = this.#allocateSlot()
-      this.#meta[s * I_STRIDE + HASH] = h
-      this.#tableInsert(s, h)
+      const oldWeight = this.#weight(old)
+      this.#unlink(old, q, oldWeight)
+      this.#bytes -= oldWeight
+      this.#releaseWriter(this.#field(old, VER) >>> 16)
+    } else if (this.#tableCount + 1 > (this.#tableMask + 1) * MAX_LOAD) {
+      this.#growTable()
     }
-    this.#arena.append(s, key, latin1, value)
-    const meta = this.#meta
-    const times = this.#times
-    const b = s * I_STRIDE
-    const f = s * F_STRIDE
-    const vlen = tombstone ? 0 : value.byteLength
-    meta[b + CHUNK] = this.#arena.chunk
-    meta[b + OFFSET] = this.#arena.offset
-    meta[b + VLEN] = vlen
-    meta[b + VER] = logical | (writer << 16)
-    times[f + PHYSICAL] = physical
-    const weight = keyBytes + vlen + ENTRY_OVERHEAD_BYTES
+
+    const f = this.#arena.f64[c]
+    const fi = a & OFFSET_MASK
+    const weight = (info & KEY_BYTES) + r[ri + VLEN] + ENTRY_OVERHEAD_BYTES
     this.#bytes += weight
-    let info = keyBytes | (latin1 ? LATIN1 : 0)
+    let queue: number
     if (tombstone) {
-      meta[b + INFO] = info | TOMBSTONE
-      times[f + EXPIRES_AT] = now + this.#graceMs
-      times[f + IDLE_UNTIL] = Infinity
+      f[fi + EXPIRES_AT] = now + this.#graceMs
       this.#tombstones++
-      this.#linkTail(s, Q_TOMBSTONES, weight)
+      queue = Q_TOMBSTONES
     } else {
-      const idleUntil = this.#maxIdleMs > 0 ? now + this.#maxIdleMs : Infinity
-      if (expiresAt !== Infinity || idleUntil !== Infinity) {
+      f[fi + EXPIRES_AT] = expiresAt
+      if (this.#maxIdleMs > 0) {
+        f[fi + IDLE_UNTIL] = now + this.#maxIdleMs
         info |= EXPIRES
-        this.#expiring++
+      } else if (expiresAt !== Infinity) {
+        info |= EXPIRES
       }
-      meta[b + INFO] = info
-      times[f + EXPIRES_AT] = expiresAt
-      times[f + IDLE_UNTIL] = idleUntil
+      if ((info & EXPIRES) !== 0) this.#expiring++
       this.#live++
-      if (this.#policy === POLICY_WTINYLFU) {
-        if (this.#live > this.#sketch!.capacity && this.#maxEntries === Infinity) this.#sketch!.ensureCapacity(this.#live)
-        this.#sketch!.increment(h)
-        if (requeue === Q_PROBATION || requeue === Q_PROTECTED) {
-          this.#linkTail(s, Q_PROTECTED, weight) // an update is an access: probation entries are promoted
-          this.#demoteProtectedOverflow()
-        } else {
-          this.#linkTail(s, Q_WINDOW, weight)
-        }
+      if (this.#policy === POLICY_LRU) {
+        queue = Q_PROBATION
       } else {
-        this.#linkTail(s, Q_PROBATION, weight)
+        if (this.#live > this.#sketch!.capacity && this.#maxEntries === Infinity) this.#sketch!.ensureCapacity(this.#live)
+        queue = requeue === Q_PROBATION || requeue === Q_PROTECTED ? Q_PROTECTED : Q_WINDOW
       }
     }
+    r[ri + INFO] = info
+    this.#linkTail(a, queue, weight)
+    if (old >= 0) {
+      this.#table[2 * cell + 1] = a
+      this.#arena.kill(old, this.#recordBytes(old))
+    } else {
+      this.#tableInsert(a, h)
+    }
+    if (queue === Q_PROTECTED) this.#demoteProtectedOverflow()
+
     if (this.#bytes > this.#maxBytes || this.#live + this.#tombstones > this.#maxEntries || this.#overWindow()) {
       if (this.#policy === POLICY_WTINYLFU) this.#evictWTinyLfu(now)
-      else this.#evictLru(now, s)
+      else this.#evictLru(now, a)
     }
-    return (this.#meta[b + INFO] & QUEUE_BITS) !== 0
+    return (this.#info(a) & QUEUE_BITS) !== 0
   }
 
-  /** Removes slot `s` entirely, reporting `reason` (null: a tombstone, not reported). */
-  #remove (s: number, reason: RemovalReason | null): void {
-    const meta = this.#meta
-    const b = s * I_STRIDE
-    const info = meta[b + INFO]
+  /**
+   * True when the live value at `a` may be overwritten in place by a value of `valueBytes`: no view of it
+   * was ever handed out, it has not expired, and the new record has the same (aligned) length.
+   */
+  #rewritable (a: number, keyBytes: number, valueBytes: number, now: number): boolean {
+    const info = this.#info(a)
+    if ((info & (EXPOSED | TOMBSTONE)) !== 0) return false
+    if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, now)) return false
+    return align8(this.#metaBytes + keyBytes + valueBytes) === this.#recordBytes(a)
+  }
+
+  /** Overwrites the live, never-exposed value at `a` in place (see #rewritable): an update, counted as a use. */
+  #rewrite (a: number, h: number, key: string, value: Uint8Array, physical: number, logical: number,
+    writer: number, expiresAt: number, now: number): boolean {
+    const c = a >>> OFFSET_BITS
+    const r = this.#arena.i32[c]
+    const ri = (a & OFFSET_MASK) << 1
+    const f = this.#arena.f64[c]
+    const fi = a & OFFSET_MASK
+    const info = r[ri + INFO]
+    const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
+    const keyBytes = info & KEY_BYTES
+    const oldWeight = keyBytes + r[ri + VLEN] + ENTRY_OVERHEAD_BYTES
+    this.#removals.set++
+    if (this.#onRemove !== undefined) this.#notify(key, 'set')
+    this.#writerRefs[writer]++
+    this.#releaseWriter(r[ri + VER] >>> 16)
+    const vlen = value.byteLength
+    const buf = this.#arena.u8[c]
+    const p = ((a & OFFSET_MASK) << 3) + this.#metaBytes + keyBytes
+    if (vlen <= 32) for (let i = 0; i < vlen; i++) buf[p + i] = value[i]
+    else buf.set(value, p)
+    r[ri + VLEN] = vlen
+    r[ri + VER] = logical | (writer << 16)
+    f[fi + PHYSICAL] = physical
+    f[fi + EXPIRES_AT] = expiresAt
+    let next = info & ~EXPIRES
+    if (this.#maxIdleMs > 0) {
+      f[fi + IDLE_UNTIL] = now + this.#maxIdleMs
+      next |= EXPIRES
+    } else if (expiresAt !== Infinity) {
+      next |= EXPIRES
+    }
+    if ((info & EXPIRES) !== 0) this.#expiring--
+    if ((next & EXPIRES) !== 0) this.#expiring++
+    r[ri + INFO] = next
+    const weight = keyBytes + vlen + ENTRY_OVERHEAD_BYTES
+    this.#bytes += weight - oldWeight
+    this.#qBytes[q] += weight - oldWeight
+    if (this.#policy === POLICY_WTINYLFU) {
+      this.#sketch!.increment(h)
+      if (q === Q_PROBATION) this.#promote(a)
+      else if (this.#qTail[q] !== a) this.#moveToTail(a, q)
+      if (q === Q_PROTECTED && weight > oldWeight) this.#demoteProtectedOverflow()
+    } else if (this.#qTail[q] !== a) {
+      this.#moveToTail(a, q)
+    }
+    if (this.#bytes > this.#maxBytes || this.#overWindow()) {
+      if (this.#policy === POLICY_WTINYLFU) this.#evictWTinyLfu(now)
+      else this.#evictLru(now, a)
+    }
+    return (this.#info(a) & QUEUE_BITS) !== 0
+  }
+
+  /** Removes the record at `a` entirely, reporting `reason` (null: a tombstone, not reported). */
+  #remove (a: number, reason: RemovalReason | null): void {
+    const info = this.#info(a)
     if (reason !== null) {
       this.#removals[reason]++
-      if (this.#onRemove !== undefined) this.#notify(this.#decodeKey(s), reason)
+      if (this.#onRemove !== undefined) this.#notify(this.#decodeKey(a), reason)
     }
-    const weight = this.#weight(s)
-    this.#unlink(s, (info & QUEUE_BITS) >>> QUEUE_SHIFT, weight)
-    this.#tableDelete(s)
-    this.#arena.kill(meta[b + CHUNK], meta[b + OFFSET], RECORD_HEADER_BYTES + (info & KEY_BYTES) + meta[b + VLEN])
-    this.#releaseWriter(meta[b + VER] >>> 16)
+    const weight = this.#weight(a)
+    this.#unlink(a, (info & QUEUE_BITS) >>> QUEUE_SHIFT, weight)
+    this.#tableDelete(a)
+    this.#releaseWriter(this.#field(a, VER) >>> 16)
     this.#bytes -= weight
     if ((info & TOMBSTONE) !== 0) {
       this.#tombstones--
@@ -907,37 +1083,27 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       this.#live--
       if ((info & EXPIRES) !== 0) this.#expiring--
     }
-    meta[b + INFO] = 0 // Q_FREE
-    meta[b + NEXT] = this.#freeSlot
-    this.#freeSlot = s
+    this.#arena.kill(a, this.#recordBytes(a)) // last: it may drop the chunk
   }
 
-  #weight (s: number): number {
-    const b = s * I_STRIDE
-    return (this.#meta[b + INFO] & KEY_BYTES) + this.#meta[b + VLEN] + ENTRY_OVERHEAD_BYTES
-  }
-
-  #valueView (s: number): Uint8Array {
-    const meta = this.#meta
-    const b = s * I_STRIDE
-    return new Uint8Array(this.#arena.chunks[meta[b + CHUNK]].buffer,
-      meta[b + OFFSET] + RECORD_HEADER_BYTES + (meta[b + INFO] & KEY_BYTES), meta[b + VLEN])
-  }
-
-  #entryAt (s: number, key: string): StoreEntry {
-    const meta = this.#meta
-    const b = s * I_STRIDE
-    const f = s * F_STRIDE
-    const info = meta[b + INFO]
-    const ver = meta[b + VER]
-    const entry: StoreEntry = {
-      key,
-      value: (info & TOMBSTONE) !== 0 ? null : this.#valueView(s),
-      version: { physical: this.#times[f + PHYSICAL], logical: ver & MAX_LOGICAL, writerId: this.#writers[ver >>> 16] }
-    }
-    const expiresAt = this.#times[f + EXPIRES_AT]
-    if ((info & TOMBSTONE) === 0 && expiresAt !== Infinity) entry.expiresAt = expiresAt
-    return entry
+  /** Compaction copied the live record at `from` to `to`: repoint the index and the queue, mark `from` dead. */
+  #moved (from: number, to: number): void {
+    const h = this.#hashOf(to)
+    const table = this.#table
+    const mask = this.#tableMask
+    let i = h & mask
+    while (table[2 * i + 1] !== from) i = (i + 1) & mask
+    table[2 * i + 1] = to
+    const info = this.#info(to) & ~EXPOSED // views point at the old copy: this one was never handed out
+    this.#setField(to, INFO, info)
+    const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
+    const prev = this.#field(to, PREV)
+    const next = this.#field(to, NEXT)
+    if (prev >= 0) this.#setField(prev, NEXT, to)
+    else this.#qHead[q] = to
+    if (next >= 0) this.#setField(next, PREV, to)
+    else this.#qTail[q] = to
+    this.#setField(from, INFO, info & ~QUEUE_BITS)
   }
 
   // ---------------------------------------------------------------- internals: policies
@@ -951,17 +1117,12 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     return this.#bytes > this.#maxBytes || this.#live + this.#tombstones > this.#maxEntries
   }
 
-  /** A use under W-TinyLFU: window and protected entries move to their MRU end; probation is promoted. */
-  #touchWTinyLfu (s: number, info: number): void {
-    const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-    if (q === Q_PROBATION) {
-      const weight = this.#weight(s)
-      this.#unlink(s, Q_PROBATION, weight)
-      this.#linkTail(s, Q_PROTECTED, weight)
-      this.#demoteProtectedOverflow()
-    } else if (this.#qTail[q] !== s) {
-      this.#moveToTail(s, q)
-    }
+  /** A use of a probation entry under W-TinyLFU: it moves to the protected segment. */
+  #promote (a: number): void {
+    const weight = this.#weight(a)
+    this.#unlink(a, Q_PROBATION, weight)
+    this.#linkTail(a, Q_PROTECTED, weight)
+    this.#demoteProtectedOverflow()
   }
 
   #demoteProtectedOverflow (): void {
@@ -977,8 +1138,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   /**
    * Caffeine's eviction: the window's overflow moves to probation's MRU end as candidates; while over
    * capacity, each candidate (oldest first) duels the probation victim (LRU first) and the less frequent
-   * one is evicted. Without candidates the window's LRU entry is the candidate; with neither a
-   * candidate nor a probation entry the protected LRU goes; tombstones go last.
+   * one is evicted. Without candidates the window's LRU entry is the candidate; with neither a candidate
+   * nor a probation entry the protected LRU goes. Tombstones go only when the main space is empty.
    */
   #evictWTinyLfu (now: number): void {
     let candidate = -1
@@ -990,7 +1151,6 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       this.#linkTail(n, Q_PROBATION, weight)
       if (candidate < 0) candidate = n
     }
-    const meta = this.#meta
     let victim = -1
     while (this.#overCapacity()) {
       if (candidate < 0) candidate = this.#qHead[Q_WINDOW]
@@ -1004,21 +1164,21 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       let evict: number
       if (victim < 0 || candidate === victim) {
         evict = candidate
-        candidate = meta[evict * I_STRIDE + NEXT]
+        candidate = this.#field(evict, NEXT)
         if (victim === evict) victim = -1
       } else if (candidate < 0) {
         evict = victim
-        victim = meta[evict * I_STRIDE + NEXT]
-      } else if (this.#admit(meta[candidate * I_STRIDE + HASH], meta[victim * I_STRIDE + HASH])) {
+        victim = this.#field(evict, NEXT)
+      } else if (this.#admit(this.#hashOf(candidate), this.#hashOf(victim))) {
         evict = victim
-        victim = meta[evict * I_STRIDE + NEXT]
+        victim = this.#field(evict, NEXT)
       } else {
         evict = candidate
-        candidate = meta[evict * I_STRIDE + NEXT]
+        candidate = this.#field(evict, NEXT)
         this.#admissionRejections++
       }
       if (evict < 0) throw new Error('meshcache invariant violated: LocalStore over capacity with nothing to evict')
-      this.#remove(evict, this.#isExpired(evict, meta[evict * I_STRIDE + INFO], now) ? 'expire' : 'evict')
+      this.#remove(evict, this.#isExpired(evict, this.#info(evict), now) ? 'expire' : 'evict')
     }
   }
 
@@ -1036,8 +1196,11 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   #evictLru (now: number, written: number): void {
     while (this.#overCapacity()) {
       const victim = this.#qHead[Q_PROBATION]
-      if (victim < 0 || (victim === written && this.#qCount[Q_TOMBSTONES] > 0)) { this.#dropOldestTombstone(); continue }
-      this.#remove(victim, this.#isExpired(victim, this.#meta[victim * I_STRIDE + INFO], now) ? 'expire' : 'evict')
+      if (victim < 0 || (victim === written && this.#qCount[Q_TOMBSTONES] > 0)) {
+        this.#dropOldestTombstone()
+        continue
+      }
+      this.#remove(victim, this.#isExpired(victim, this.#info(victim), now) ? 'expire' : 'evict')
     }
   }
 
@@ -1060,117 +1223,103 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   // ---------------------------------------------------------------- internals: queues
 
-  #linkTail (s: number, q: number, weight: number): void {
-    const meta = this.#meta
-    const b = s * I_STRIDE
+  #linkTail (a: number, q: number, weight: number): void {
+    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    const ri = (a & OFFSET_MASK) << 1
     const tail = this.#qTail[q]
-    meta[b + PREV] = tail
-    meta[b + NEXT] = -1
-    meta[b + INFO] = (meta[b + INFO] & ~QUEUE_BITS) | (q << QUEUE_SHIFT)
-    if (tail >= 0) meta[tail * I_STRIDE + NEXT] = s
-    else this.#qHead[q] = s
-    this.#qTail[q] = s
+    r[ri + PREV] = tail
+    r[ri + NEXT] = -1
+    r[ri + INFO] = (r[ri + INFO] & ~QUEUE_BITS) | (q << QUEUE_SHIFT)
+    if (tail >= 0) this.#setField(tail, NEXT, a)
+    else this.#qHead[q] = a
+    this.#qTail[q] = a
     this.#qCount[q]++
     this.#qBytes[q] += weight
   }
 
-  #unlink (s: number, q: number, weight: number): void {
-    const meta = this.#meta
-    const b = s * I_STRIDE
-    const prev = meta[b + PREV]
-    const next = meta[b + NEXT]
-    if (prev >= 0) meta[prev * I_STRIDE + NEXT] = next
+  /** Takes `a` out of queue `q`; its queue bits become 0 (dead) until it is linked again. */
+  #unlink (a: number, q: number, weight: number): void {
+    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    const ri = (a & OFFSET_MASK) << 1
+    const prev = r[ri + PREV]
+    const next = r[ri + NEXT]
+    if (prev >= 0) this.#setField(prev, NEXT, next)
     else this.#qHead[q] = next
-    if (next >= 0) meta[next * I_STRIDE + PREV] = prev
+    if (next >= 0) this.#setField(next, PREV, prev)
     else this.#qTail[q] = prev
-    meta[b + INFO] &= ~QUEUE_BITS
+    r[ri + INFO] &= ~QUEUE_BITS
     this.#qCount[q]--
     this.#qBytes[q] -= weight
   }
 
-  /** Moves `s` (in queue `q`, not its tail) to the MRU end. */
-  #moveToTail (s: number, q: number): void {
-    const meta = this.#meta
-    const b = s * I_STRIDE
-    const prev = meta[b + PREV]
-    const next = meta[b + NEXT]
-    if (prev >= 0) meta[prev * I_STRIDE + NEXT] = next
+  /** Moves `a` (in queue `q`, not its tail) to the MRU end. */
+  #moveToTail (a: number, q: number): void {
+    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    const ri = (a & OFFSET_MASK) << 1
+    const prev = r[ri + PREV]
+    const next = r[ri + NEXT]
+    if (prev >= 0) this.#setField(prev, NEXT, next)
     else this.#qHead[q] = next
-    meta[next * I_STRIDE + PREV] = prev
+    this.#setField(next, PREV, prev)
     const tail = this.#qTail[q]
-    meta[b + PREV] = tail
-    meta[b + NEXT] = -1
-    meta[tail * I_STRIDE + NEXT] = s
-    this.#qTail[q] = s
+    r[ri + PREV] = tail
+    r[ri + NEXT] = -1
+    this.#setField(tail, NEXT, a)
+    this.#qTail[q] = a
   }
 
-  // ---------------------------------------------------------------- internals: slots and table
+  // ---------------------------------------------------------------- internals: index
 
-  #allocateSlot (): number {
-    const s = this.#freeSlot
-    if (s >= 0) {
-      this.#freeSlot = this.#meta[s * I_STRIDE + NEXT]
-      return s
-    }
-    if (this.#slotsUsed === this.#slotCapacity) {
-      const capacity = this.#slotCapacity * 2
-      const buf = new ArrayBuffer(capacity * F_STRIDE * 8)
-      const meta = new Int32Array(buf)
-      meta.set(this.#meta)
-      this.#meta = meta
-      this.#times = new Float64Array(buf)
-      this.#slotCapacity = capacity
-    }
-    return this.#slotsUsed++
-  }
-
-  #tableInsert (s: number, h: number): void {
-    if (this.#tableCount + 1 > this.#table.length * MAX_LOAD) this.#growTable()
+  #tableInsert (a: number, h: number): void {
     const table = this.#table
     const mask = this.#tableMask
     let i = h & mask
-    while (table[i] >= 0) i = (i + 1) & mask
-    table[i] = s
+    while (table[2 * i + 1] >= 0) i = (i + 1) & mask
+    table[2 * i] = h
+    table[2 * i + 1] = a
     this.#tableCount++
   }
 
+  /** Doubles the table (hashes are in the table: no record is read). */
   #growTable (): void {
     const old = this.#table
-    const table = new Int32Array(old.length * 2).fill(-1)
-    const mask = table.length - 1
-    const meta = this.#meta
-    for (let k = 0; k < old.length; k++) {
-      const s = old[k]
-      if (s < 0) continue
-      let i = meta[s * I_STRIDE + HASH] & mask
-      while (table[i] >= 0) i = (i + 1) & mask
-      table[i] = s
+    const cells = (this.#tableMask + 1) * 2
+    const table = newTable(cells)
+    const mask = cells - 1
+    for (let k = 1; k < old.length; k += 2) {
+      const a = old[k]
+      if (a < 0) continue
+      const h = old[k - 1]
+      let i = h & mask
+      while (table[2 * i + 1] >= 0) i = (i + 1) & mask
+      table[2 * i] = h
+      table[2 * i + 1] = a
     }
     this.#table = table
     this.#tableMask = mask
   }
 
   /** Linear-probing deletion by backward shift (no tombstones in the table). */
-  #tableDelete (s: number): void {
+  #tableDelete (a: number): void {
     const table = this.#table
     const mask = this.#tableMask
-    const meta = this.#meta
-    let i = meta[s * I_STRIDE + HASH] & mask
-    while (table[i] !== s) i = (i + 1) & mask
+    let i = this.#hashOf(a) & mask
+    while (table[2 * i + 1] !== a) i = (i + 1) & mask
     let j = i
     for (;;) {
       j = (j + 1) & mask
-      const t = table[j]
+      const t = table[2 * j + 1]
       if (t < 0) break
-      const home = meta[t * I_STRIDE + HASH] & mask
-      // `t` may move back to the hole at `i` unless its home lies cyclically in (i, j].
+      const home = table[2 * j] & mask
+      // The cell at `j` may move back to the hole at `i` unless its home lies cyclically in (i, j].
       const stays = i <= j ? (home > i && home <= j) : (home > i || home <= j)
       if (!stays) {
-        table[i] = t
+        table[2 * i] = table[2 * j]
+        table[2 * i + 1] = t
         i = j
       }
     }
-    table[i] = -1
+    table[2 * i + 1] = -1
     this.#tableCount--
   }
 
@@ -1209,7 +1358,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   #writeMaintenance (now: number, writtenBytes: number): void {
     if (this.#qCount[Q_TOMBSTONES] > 0 || this.#expiring > 0) this.#sweepSome(SWEEP_STEPS_PER_WRITE, now)
     if (this.#arena.needsCompaction()) {
-      this.#arena.compact(Math.max(MIN_COMPACT_BUDGET, COMPACT_BUDGET_PER_WRITTEN_BYTE * (writtenBytes + RECORD_HEADER_BYTES)))
+      this.#arena.compact(Math.max(MIN_COMPACT_BUDGET, COMPACT_BUDGET_PER_WRITTEN_BYTE * (writtenBytes + this.#metaBytes)))
     }
   }
 
@@ -1220,33 +1369,35 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
   }
 
-  /** Collects due tombstones, then checks slots for expiry from the sweep cursor; `maxWork` steps in all. */
+  /**
+   * Collects due tombstones (oldest first), then checks live records for expiry from the sweep cursor;
+   * `maxWork` records in all. Returns how many it removed.
+   */
   #sweepSome (maxWork: number, now: number): number {
     let removed = 0
     let work = 0
-    const times = this.#times
     while (work < maxWork) {
       const t = this.#qHead[Q_TOMBSTONES]
-      if (t < 0 || times[t * F_STRIDE + EXPIRES_AT] > now) break
+      if (t < 0 || this.#time(t, EXPIRES_AT) > now) break
       this.#remove(t, null)
       this.#tombstonesCollected++
       removed++
       work++
     }
-    if (this.#expiring > 0) {
-      const meta = this.#meta
-      const end = this.#slotsUsed
-      let c = this.#sweepCursor
-      for (let visited = 0; work < maxWork && visited < end; visited++, work++) {
-        if (c >= end) c = 0
-        const info = meta[c * I_STRIDE + INFO]
-        if ((info & QUEUE_BITS) !== 0 && this.#isExpired(c, info, now)) {
-          this.#remove(c, 'expire')
-          removed++
-        }
-        c++
+    let restarted = false
+    while (work < maxWork && this.#expiring > 0) {
+      const a = this.#arena.next(this.#sweepCursor)
+      if (a < 0) {
+        if (restarted) break
+        restarted = true
+        this.#sweepCursor = newCursor()
+        continue
       }
-      this.#sweepCursor = c
+      work++
+      if (this.#isExpired(a, this.#info(a), now)) {
+        this.#remove(a, 'expire')
+        removed++
+      }
     }
     return removed
   }
@@ -1280,13 +1431,11 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     if (failed) throw error
   }
 
-  #decodeKey (s: number): string {
-    const meta = this.#meta
-    const b = s * I_STRIDE
-    const info = meta[b + INFO]
+  #decodeKey (a: number): string {
+    const info = this.#info(a)
     const bytes = info & KEY_BYTES
-    const buf = this.#arena.chunks[meta[b + CHUNK]]
-    const start = meta[b + OFFSET] + RECORD_HEADER_BYTES
+    const buf = this.#arena.u8[a >>> OFFSET_BITS]
+    const start = ((a & OFFSET_MASK) << 3) + this.#metaBytes
     if ((info & LATIN1) !== 0) {
       if (bytes <= 32) {
         let key = ''
@@ -1300,15 +1449,13 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     return decodeCodes(codes)
   }
 
-  #keyStartsWith (s: number, prefix: string): boolean {
-    const meta = this.#meta
-    const b = s * I_STRIDE
-    const info = meta[b + INFO]
+  #keyStartsWith (a: number, prefix: string): boolean {
+    const info = this.#info(a)
     const latin1 = (info & LATIN1) !== 0
     const chars = latin1 ? info & KEY_BYTES : (info & KEY_BYTES) >>> 1
     if (prefix.length > chars) return false
-    const buf = this.#arena.chunks[meta[b + CHUNK]]
-    const start = meta[b + OFFSET] + RECORD_HEADER_BYTES
+    const buf = this.#arena.u8[a >>> OFFSET_BITS]
+    const start = ((a & OFFSET_MASK) << 3) + this.#metaBytes
     for (let i = 0; i < prefix.length; i++) {
       const code = latin1 ? buf[start + i] : buf[start + 2 * i] | (buf[start + 2 * i + 1] << 8)
       if (code !== prefix.charCodeAt(i)) return false
@@ -1323,6 +1470,16 @@ function decodeCodes (codes: Uint8Array | Uint16Array): string {
     out += String.fromCharCode.apply(null, codes.subarray(i, i + DECODE_CHUNK) as unknown as number[])
   }
   return out
+}
+
+function newTable (cells: number): Int32Array {
+  const table = new Int32Array(2 * cells)
+  for (let i = 1; i < table.length; i += 2) table[i] = -1
+  return table
+}
+
+function notBytes (): TypeError {
+  return new TypeError('LocalStore: values must be Uint8Array (encode strings and JSON before storing)')
 }
 
 function invalidKey (key: unknown): InvalidKeyError {
