@@ -58,8 +58,11 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
     case '-v':
       io.out(version() + '\n')
       return 0
+    case 'sim': {
+      const { simCommand } = await import('./sim.js')
+      return await simCommand(rest, io)
+    }
     default:
-      void rest
       io.err(`meshcache: unknown command '${command}'. Run 'meshcache help' for the list of commands.\n`)
       return 2
   }
