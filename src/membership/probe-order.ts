@@ -23,6 +23,8 @@ export function probeOrderKey (id: string): number {
 export class ProbeOrder {
   readonly #ids: string[] = []
   readonly #keys: number[] = []
+  /** Bumped by every insert and remove, so callers can cache positions. */
+  version = 0
 
   get size (): number { return this.#ids.length }
 
@@ -40,6 +42,7 @@ export class ProbeOrder {
     if (i < this.#ids.length && this.#ids[i] === id) return
     this.#ids.splice(i, 0, id)
     this.#keys.splice(i, 0, key)
+    this.version++
   }
 
   remove (id: string): void {
@@ -47,6 +50,7 @@ export class ProbeOrder {
     if (i < 0) return
     this.#ids.splice(i, 1)
     this.#keys.splice(i, 1)
+    this.version++
   }
 
   /** First position whose (key, id) is >= the given one. */

@@ -170,6 +170,8 @@ export class Swim {
   #cascadeUntilMs = -Infinity
   #lastRepairAtMs = -Infinity
   #lastViewChangeMs = 0
+  #selfIndex = -1
+  #selfIndexVersion = -1
 
   constructor (init: SwimInit) {
     if (init === null || typeof init !== 'object') throw new InvalidOptionError('Swim needs an init object: { id, address, random, maxDatagramBytes }')
@@ -359,7 +361,7 @@ export class Swim {
       return this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(msg.sourceId))
     }
     this.counters.pushPullsServed++
-    const changes = this.#mergeState(msg.members, nowMs)
+    const changes = this.#mergeState(msg.members, from, nowMs)
     if (!msg.join && pushPullCascades(changes, this.#liveCount)) this.#enterCascade(nowMs)
     return { type: 'push-pull-reply', members: this.#entries() }
   }
@@ -392,7 +394,7 @@ export class Swim {
       this.counters.pushPullFailures++
       return
     }
-    const changes = this.#mergeState(reply.members, nowMs)
+    const changes = this.#mergeState(reply.members, ctx.to, nowMs)
     // A join is expected to learn everything at once: that is not a sign of views drifting apart.
     if (!ctx.join && pushPullCascades(changes, this.#liveCount)) this.#enterCascade(nowMs)
   }
@@ -488,7 +490,11 @@ export class Swim {
     const order = this.#order
     const n = order.size
     if (n < 2) return undefined
-    const self = order.indexOf(this.id)
+    if (this.#selfIndexVersion !== order.version) {
+      this.#selfIndex = order.indexOf(this.id)
+      this.#selfIndexVersion = order.version
+    }
+    const self = this.#selfIndex
     invariant(self >= 0, 'self is in the probe order')
     const offset = probeOffset(round, n)
     for (let i = 0; i < n - 1; i++) {
@@ -708,15 +714,13 @@ export class Swim {
     let staleAboutUs = false
     for (let i = 0; i < updates.length; i++) {
       const u = updates[i]
-      if (from !== undefined) {
-        const r = u.id === this.id ? this.#self : this.#members.get(u.id)
-        if (r !== undefined && r.state === 'alive' && u.incarnation < r.incarnation && (u.kind !== 'alive' || r === this.#self)) {
-          if (r === this.#self) staleAboutUs = true
-          corrections ??= []
-          if (corrections.length < MAX_CORRECTIONS) corrections.push(this.#aliveBytes(r))
-        }
+      const r = this.#members.get(u.id)
+      if (from !== undefined && r !== undefined && r.state === 'alive' && u.incarnation < r.incarnation && (u.kind !== 'alive' || r === this.#self)) {
+        if (r === this.#self) staleAboutUs = true
+        corrections ??= []
+        if (corrections.length < MAX_CORRECTIONS) corrections.push(this.#aliveBytes(r))
       }
-      this.#applyUpdate(u, nowMs, via)
+      this.#applyUpdate(u, r, nowMs, via)
       if (this.#stopped) return
     }
     if (corrections === undefined || from === undefined || this.#leaving) return
@@ -752,17 +756,18 @@ export class Swim {
   }
 
   /** Applies one update; returns true if our view changed. */
-  #applyUpdate (u: MemberUpdate, nowMs: number, via: MemberEventVia): boolean {
+  /** Applies one update about the member `r` (undefined: unknown to us; `#self`: us). */
+  #applyUpdate (u: MemberUpdate, r: MemberRecord | undefined, nowMs: number, via: MemberEventVia): boolean {
     switch (u.kind) {
-      case 'alive': return this.#applyAlive(u.id, u.incarnation, u.address, u.meta, nowMs, via)
-      case 'suspect': return this.#applySuspect(u.id, u.incarnation, u.accusers, nowMs, via, 'suspected')
-      case 'dead': return this.#applyDead(u.id, u.incarnation, u.from, nowMs, via)
-      case 'left': return this.#applyLeft(u.id, u.incarnation, nowMs, via)
+      case 'alive': return this.#applyAlive(r, u.id, u.incarnation, u.address, u.meta, nowMs, via, true)
+      case 'suspect': return this.#applySuspect(r, u.incarnation, u.accusers, nowMs, via, 'suspected')
+      case 'dead': return this.#applyDead(r, u.incarnation, u.from, nowMs, via)
+      case 'left': return this.#applyLeft(r, u.incarnation, nowMs, via)
     }
   }
 
-  #applyAlive (id: string, incarnation: number, address: string, meta: Metadata, nowMs: number, via: MemberEventVia): boolean {
-    if (id === this.id) {
+  #applyAlive (r: MemberRecord | undefined, id: string, incarnation: number, address: string, meta: Metadata, nowMs: number, via: MemberEventVia, gossipNew: boolean): boolean {
+    if (r === this.#self) {
       const self = this.#self
       if (this.#leaving) return false
       if (incarnation > self.incarnation || (incarnation === self.incarnation && (address !== self.address || !sameMeta(meta, self.meta)))) {
@@ -771,11 +776,10 @@ export class Swim {
       }
       return false
     }
-    const r = this.#members.get(id)
     if (r === undefined) {
       const rec = this.#addRecord(id, address, meta, incarnation, 'alive', nowMs)
       this.#emit('joined', 'new-member', rec, undefined, via, nowMs, id)
-      this.#enqueue({ kind: 'alive', id, incarnation, address, meta }, 2, nowMs)
+      if (gossipNew) this.#enqueue({ kind: 'alive', id, incarnation, address, meta }, 2, nowMs)
       return true
     }
     if (incarnation <= r.incarnation) return false
@@ -796,13 +800,12 @@ export class Swim {
     return true
   }
 
-  #applySuspect (id: string, incarnation: number, accusers: readonly string[], nowMs: number, via: MemberEventVia, selfReason: MemberEventReason): boolean {
-    if (id === this.id) {
+  #applySuspect (r: MemberRecord | undefined, incarnation: number, accusers: readonly string[], nowMs: number, via: MemberEventVia, selfReason: MemberEventReason): boolean {
+    if (r === this.#self) {
       if (this.#leaving || incarnation < this.#self.incarnation) return false
       this.#refute(incarnation, selfReason, accusers, nowMs, via)
       return true
     }
-    const r = this.#members.get(id)
     if (r === undefined || incarnation < r.incarnation || r.state === 'dead' || r.state === 'left') return false
     if (r.state === 'suspect' && r.suspicion !== undefined) {
       let changed = false
@@ -825,34 +828,32 @@ export class Swim {
     return true
   }
 
-  #applyDead (id: string, incarnation: number, from: string, nowMs: number, via: MemberEventVia): boolean {
-    if (id === this.id) {
+  #applyDead (r: MemberRecord | undefined, incarnation: number, from: string, nowMs: number, via: MemberEventVia): boolean {
+    if (r === this.#self) {
       if (this.#leaving || incarnation < this.#self.incarnation) return false
       this.#refute(incarnation, 'declared-dead', [from], nowMs, via)
       return true
     }
-    const r = this.#members.get(id)
     if (r === undefined || incarnation < r.incarnation || r.state === 'dead' || r.state === 'left') return false
     const previous = r.state
     this.#setState(r, 'dead', incarnation, nowMs)
     this.#emit('dead', 'reported', r, previous, via, nowMs, from)
-    this.#enqueue({ kind: 'dead', id, incarnation, from }, 0, nowMs)
+    this.#enqueue({ kind: 'dead', id: r.id, incarnation, from }, 0, nowMs)
     return true
   }
 
-  #applyLeft (id: string, incarnation: number, nowMs: number, via: MemberEventVia): boolean {
-    if (id === this.id) {
+  #applyLeft (r: MemberRecord | undefined, incarnation: number, nowMs: number, via: MemberEventVia): boolean {
+    if (r === this.#self) {
       if (this.#leaving || incarnation < this.#self.incarnation) return false
       this.#refute(incarnation, 'declared-left', [], nowMs, via)
       return true
     }
-    const r = this.#members.get(id)
     if (r === undefined || incarnation < r.incarnation || r.state === 'left') return false
     if (r.state === 'dead' && incarnation === r.incarnation) return false
     const previous = r.state
     this.#setState(r, 'left', incarnation, nowMs)
-    this.#emit('left', 'graceful-leave', r, previous, via, nowMs, id)
-    this.#enqueue({ kind: 'left', id, incarnation }, 0, nowMs)
+    this.#emit('left', 'graceful-leave', r, previous, via, nowMs, r.id)
+    this.#enqueue({ kind: 'left', id: r.id, incarnation }, 0, nowMs)
     return true
   }
 
@@ -875,24 +876,30 @@ export class Swim {
   }
 
   /** Merges a push-pull state; returns how many entries changed our view. */
-  #mergeState (entries: readonly MemberEntry[], nowMs: number): number {
+  /**
+   * Merges a push-pull state; returns how many entries changed our view. A member we had never heard of
+   * is gossiped on only if the entry is the sender's own (a joiner): the others are already being
+   * gossiped by whoever learned of them first, and re-gossiping a whole state would flood every queue
+   * during a mass join.
+   */
+  #mergeState (entries: readonly MemberEntry[], senderAddress: Address, nowMs: number): number {
     let changes = 0
     for (const e of entries) {
       let changed = false
+      const r = this.#members.get(e.id)
       switch (e.state) {
         case 'alive':
-          changed = this.#applyAlive(e.id, e.incarnation, e.address, e.meta, nowMs, 'push-pull')
+          changed = this.#applyAlive(r, e.id, e.incarnation, e.address, e.meta, nowMs, 'push-pull', e.address === senderAddress)
           break
         case 'left':
-          changed = this.#applyLeft(e.id, e.incarnation, nowMs, 'push-pull')
+          changed = this.#applyLeft(r, e.incarnation, nowMs, 'push-pull')
           break
         case 'suspect':
-          changed = this.#applySuspect(e.id, e.incarnation, [], nowMs, 'push-pull', 'suspected')
+          changed = this.#applySuspect(r, e.incarnation, [], nowMs, 'push-pull', 'suspected')
           break
         case 'dead':
           // Like memberlist: another view's "dead" only makes us suspect, so a live member can still refute.
-          if (!this.#members.has(e.id) && e.id !== this.id) break
-          changed = this.#applySuspect(e.id, e.incarnation, [], nowMs, 'push-pull', 'declared-dead')
+          changed = this.#applySuspect(r, e.incarnation, [], nowMs, 'push-pull', 'declared-dead')
           break
       }
       if (changed) changes++

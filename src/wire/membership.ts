@@ -159,12 +159,16 @@ const internTable: Array<string | undefined> = new Array<string | undefined>(INT
 /** Reads a length-prefixed UTF-8 string; short ASCII strings (ids, addresses) skip the TextDecoder. */
 function readString (r: Reader, maxBytes: number): string {
   const raw = r.bytes(maxBytes, 'invalid-field')
-  const n = raw.byteLength
+  return decodeString(raw, 0, raw.byteLength)
+}
+
+/** UTF-8 bytes `buf[start, start + n)` as a string: short ASCII interned, the rest through a fatal decoder. */
+function decodeString (buf: Uint8Array, start: number, n: number): string {
   if (n <= 64) {
     let h = 0x811c9dc5
     let ascii = true
     for (let i = 0; i < n; i++) {
-      const c = raw[i]
+      const c = buf[start + i]
       if (c >= 0x80) { ascii = false; break }
       h = Math.imul(h ^ c, 0x01000193)
     }
@@ -173,17 +177,17 @@ function readString (r: Reader, maxBytes: number): string {
       const hit = internTable[slot]
       if (hit !== undefined && hit.length === n) {
         let same = true
-        for (let i = 0; i < n; i++) if (hit.charCodeAt(i) !== raw[i]) { same = false; break }
+        for (let i = 0; i < n; i++) if (hit.charCodeAt(i) !== buf[start + i]) { same = false; break }
         if (same) return hit
       }
       let out = ''
-      for (let i = 0; i < n; i++) out += String.fromCharCode(raw[i])
+      for (let i = 0; i < n; i++) out += String.fromCharCode(buf[start + i])
       internTable[slot] = out
       return out
     }
   }
   try {
-    return utf8Decoder.decode(raw)
+    return utf8Decoder.decode(buf.subarray(start, start + n))
   } catch {
     throw new DecodeError('bad-utf8', 'string is not valid UTF-8')
   }
@@ -334,41 +338,84 @@ export function encodeUpdate (u: MemberUpdate): Uint8Array {
   return w.finish()
 }
 
-/** Encodes a datagram whose updates are already encoded. Never produces more than `maxBytes`. */
+/**
+ * Encodes a datagram whose updates are already encoded. Never produces more than `maxBytes`.
+ *
+ * This is the hottest path of the protocol (every probe, every ack), and the size is known exactly in
+ * advance, so it writes straight into one buffer of that size instead of going through a growable
+ * Writer; the layout is the same primitives (LEB128 varints, big-endian u32, length-prefixed UTF-8).
+ */
 export function encodeDatagram (msg: OutgoingDatagram, maxBytes: number = L.maxDatagramBytes): Uint8Array {
   if (msg.updates.length > L.maxUpdatesPerMessage) throw new EncodeError(`${msg.updates.length} piggybacked updates, over the limit of ${L.maxUpdatesPerMessage}`)
   let size = datagramBaseBytes(msg)
   for (const u of msg.updates) size += piggybackBytes(u)
   if (size > maxBytes) throw new EncodeError(`${msg.type} of ${size} bytes is over the datagram limit of ${maxBytes}`)
-  const w = new Writer(FRAME_LIMITS, size)
-  w.u8(WIRE_VERSION).u8(TYPE_NUMBER[msg.type])
+  const out = new Uint8Array(size)
+  out[0] = WIRE_VERSION
+  out[1] = TYPE_NUMBER[msg.type]
+  let pos = 2
   switch (msg.type) {
     case 'ping':
-      w.varint(msg.seq)
-      writeString(w, msg.targetId, L.maxIdBytes, 'member id')
-      writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
-      w.u32(msg.viewChecksum)
+      pos = putVarint(out, pos, msg.seq)
+      pos = putString(out, pos, msg.targetId, L.maxIdBytes, 'member id')
+      pos = putString(out, pos, msg.sourceId, L.maxIdBytes, 'member id')
+      pos = putU32(out, pos, msg.viewChecksum)
       break
     case 'ping-req':
-      w.varint(msg.seq)
-      writeString(w, msg.targetId, L.maxIdBytes, 'member id')
-      writeString(w, msg.targetAddress, L.maxAddressBytes, 'address')
-      writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
-      w.u8(msg.wantNack ? 1 : 0).varint(msg.nackTimeoutMs)
+      pos = putVarint(out, pos, msg.seq)
+      pos = putString(out, pos, msg.targetId, L.maxIdBytes, 'member id')
+      pos = putString(out, pos, msg.targetAddress, L.maxAddressBytes, 'address')
+      pos = putString(out, pos, msg.sourceId, L.maxIdBytes, 'member id')
+      out[pos++] = msg.wantNack ? 1 : 0
+      pos = putVarint(out, pos, msg.nackTimeoutMs)
       break
     case 'ack':
-      w.varint(msg.seq).u32(msg.viewChecksum)
+      pos = putVarint(out, pos, msg.seq)
+      pos = putU32(out, pos, msg.viewChecksum)
       break
     case 'nack':
-      w.varint(msg.seq)
+      pos = putVarint(out, pos, msg.seq)
       break
     case 'gossip':
-      writeString(w, msg.sourceId, L.maxIdBytes, 'member id')
+      pos = putString(out, pos, msg.sourceId, L.maxIdBytes, 'member id')
       break
   }
-  w.u8(msg.updates.length)
-  for (const u of msg.updates) w.bytes(u, L.maxUpdateBytes, 'update')
-  return w.finish()
+  out[pos++] = msg.updates.length
+  for (const u of msg.updates) {
+    if (u.byteLength > L.maxUpdateBytes) throw new EncodeError(`update of ${u.byteLength} bytes is over the limit of ${L.maxUpdateBytes}`)
+    pos = putVarint(out, pos, u.byteLength)
+    out.set(u, pos)
+    pos += u.byteLength
+  }
+  if (pos !== size) throw new EncodeError(`internal: ${msg.type} encoded to ${pos} bytes, expected ${size}`)
+  return out
+}
+
+function putVarint (out: Uint8Array, pos: number, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new EncodeError(`varint must be a safe unsigned integer, got ${v}`)
+  while (v >= 0x80) {
+    out[pos++] = (v % 128) | 0x80
+    v = Math.floor(v / 128)
+  }
+  out[pos++] = v
+  return pos
+}
+
+function putU32 (out: Uint8Array, pos: number, v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new EncodeError(`u32 out of range: ${v}`)
+  out[pos] = v >>> 24
+  out[pos + 1] = (v >>> 16) & 0xff
+  out[pos + 2] = (v >>> 8) & 0xff
+  out[pos + 3] = v & 0xff
+  return pos + 4
+}
+
+function putString (out: Uint8Array, pos: number, s: string, maxBytes: number, what: string): number {
+  const b = utf8Cached(s, what)
+  if (b.byteLength > maxBytes) throw new EncodeError(`${what} of ${b.byteLength} bytes is over the limit of ${maxBytes}`)
+  pos = putVarint(out, pos, b.byteLength)
+  out.set(b, pos)
+  return pos + b.byteLength
 }
 
 /**
@@ -433,32 +480,84 @@ function readMeta (r: Reader): Metadata {
   return Object.fromEntries(entries)
 }
 
-/** Reads one length-prefixed update in place (no sub-reader), checking it ends exactly at its prefix. */
-function readUpdate (r: Reader): MemberUpdate {
-  const length = r.varint()
-  if (length > L.maxUpdateBytes) throw new DecodeError('invalid-field', `update of ${length} bytes is over the limit of ${L.maxUpdateBytes}`)
-  if (length > r.remaining) throw new DecodeError('truncated', `update of ${length} bytes cannot fit in ${r.remaining} bytes`)
-  const end = r.offset + length
-  const kind = r.u8()
-  const id = readId(r)
-  const incarnation = r.varint()
+/**
+ * A bounds-checked cursor over one update blob: the piggyback hot path (a storm of joins puts millions of
+ * updates through it). Same rules as codec.ts's Reader — minimal LEB128 varints of at most 53 bits,
+ * fatal UTF-8, only DecodeError — but strings are read straight off the buffer (short ASCII ones
+ * interned) without allocating a view per field.
+ */
+class UpdateCursor {
+  readonly buf: Uint8Array
+  pos: number
+  readonly end: number
+
+  constructor (buf: Uint8Array) {
+    this.buf = buf
+    this.pos = 0
+    this.end = buf.byteLength
+  }
+
+  u8 (): number {
+    if (this.pos >= this.end) throw new DecodeError('truncated', 'truncated update')
+    return this.buf[this.pos++]
+  }
+
+  varint (): number {
+    let result = 0
+    let scale = 1
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8()
+      result += (b & 0x7f) * scale
+      if ((b & 0x80) === 0) {
+        if (result > Number.MAX_SAFE_INTEGER) break
+        if (b === 0 && i > 0) throw new DecodeError('bad-varint', 'varint is not minimally encoded (padded with a zero group)')
+        return result
+      }
+      scale *= 128
+    }
+    throw new DecodeError('bad-varint', 'varint is longer than 53 bits')
+  }
+
+  string (maxBytes: number): string {
+    const n = this.varint()
+    if (n > maxBytes) throw new DecodeError('invalid-field', `field of ${n} bytes is over the limit of ${maxBytes}`)
+    if (n > this.end - this.pos) throw new DecodeError('truncated', 'truncated string in update')
+    const start = this.pos
+    this.pos += n
+    return decodeString(this.buf, start, n)
+  }
+
+  id (): string {
+    const s = this.string(L.maxIdBytes)
+    if (s.length === 0) throw new DecodeError('invalid-field', 'member id is empty')
+    return s
+  }
+}
+
+/** Reads one length-prefixed update, checking it ends exactly at its prefix. */
+function readUpdate (blob: Uint8Array): MemberUpdate {
+  const c = new UpdateCursor(blob)
+  const kind = c.u8()
+  const id = c.id()
+  const incarnation = c.varint()
   let u: MemberUpdate
   switch (kind) {
     case UPDATE_KIND.alive: {
-      const address = readAddress(r)
-      u = { kind: 'alive', id, incarnation, address, meta: readMeta(r) }
+      const address = c.string(L.maxAddressBytes)
+      if (address.length === 0) throw new DecodeError('invalid-field', 'address is empty')
+      u = { kind: 'alive', id, incarnation, address, meta: readMetaFrom(c) }
       break
     }
     case UPDATE_KIND.suspect: {
-      const n = r.varint()
+      const n = c.varint()
       if (n > L.maxAccusers) throw new DecodeError('list-too-long', `suspect update lists ${n} accusers, over the limit of ${L.maxAccusers}`)
       const accusers: string[] = []
-      for (let i = 0; i < n; i++) accusers.push(readId(r))
+      for (let i = 0; i < n; i++) accusers.push(c.id())
       u = { kind: 'suspect', id, incarnation, accusers }
       break
     }
     case UPDATE_KIND.dead:
-      u = { kind: 'dead', id, incarnation, from: readId(r) }
+      u = { kind: 'dead', id, incarnation, from: c.id() }
       break
     case UPDATE_KIND.left:
       u = { kind: 'left', id, incarnation }
@@ -466,8 +565,25 @@ function readUpdate (r: Reader): MemberUpdate {
     default:
       throw new DecodeError('invalid-field', `unknown update kind ${kind}`)
   }
-  if (r.offset !== end) throw new DecodeError('invalid-field', `update length ${length} does not match its content (${r.offset - end + length} bytes)`)
+  if (c.pos !== c.end) throw new DecodeError('invalid-field', `update length ${c.end} does not match its content (${c.pos} bytes)`)
   return u
+}
+
+function readMetaFrom (c: UpdateCursor): Metadata {
+  const start = c.pos
+  const n = c.varint()
+  if (n === 0) return EMPTY_META
+  if (n > L.maxMetaEntries) throw new DecodeError('list-too-long', `metadata has ${n} entries, over the limit of ${L.maxMetaEntries}`)
+  const entries: Array<[string, string]> = []
+  let previous: string | undefined
+  for (let i = 0; i < n; i++) {
+    const k = c.string(L.maxMetaKeyBytes)
+    if (previous !== undefined && !(k > previous)) throw new DecodeError('invalid-field', 'metadata keys must be unique and in order')
+    previous = k
+    entries.push([k, c.string(L.maxMetaValueBytes)])
+  }
+  if (c.pos - start > L.maxMetaBytes) throw new DecodeError('invalid-field', `metadata is over ${L.maxMetaBytes} bytes`)
+  return Object.fromEntries(entries)
 }
 
 function readUpdates (r: Reader): MemberUpdate[] {
@@ -475,7 +591,7 @@ function readUpdates (r: Reader): MemberUpdate[] {
   if (n > L.maxUpdatesPerMessage) throw new DecodeError('list-too-long', `${n} piggybacked updates, over the limit of ${L.maxUpdatesPerMessage}`)
   if (n * 2 > r.remaining) throw new DecodeError('truncated', `${n} updates cannot fit in ${r.remaining} bytes`)
   const out: MemberUpdate[] = []
-  for (let i = 0; i < n; i++) out.push(readUpdate(r))
+  for (let i = 0; i < n; i++) out.push(readUpdate(r.bytes(L.maxUpdateBytes, 'invalid-field')))
   return out
 }
 
