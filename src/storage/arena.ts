@@ -21,8 +21,11 @@
  *   owner calls `expose(chunk)` before making one): write-heavy stores then recycle memory instead of
  *   making the garbage collector free (and V8 count as external memory pressure) a chunk per few MiB.
  * - Chunks are numbered in creation order (`seq`); records are only ever appended to the newest chunk or
- *   to a fresh one, so a cursor walking chunks in creation order sees every record that stays live
- *   during the walk, including ones moved by compaction (possibly twice).
+ *   to a fresh one. A bounded cursor (`cursor(true)`) walks chunks in creation order up to the append
+ *   position at its creation, so it ends even while records keep being appended. While it is registered
+ *   with `protect`, compaction leaves alone every chunk the cursor has not passed yet, so every record
+ *   that stays live during the walk is seen exactly once (a record compacted out of a passed chunk lands
+ *   beyond the bound).
  */
 
 /** Offset bits of an address: offsets are in 8-byte units, up to 4 MiB per chunk. */
@@ -47,11 +50,15 @@ export interface ArenaOwner {
   moved(from: number, to: number): void
 }
 
-/** Position of a walk over the records, in chunk creation order. */
-export interface ArenaCursor { chunk: number, seq: number, offset: number }
+/**
+ * Position of a walk over the records, in chunk creation order, and where it stops: chunks created after
+ * `endSeq` are not visited, nor the part of chunk `tailSeq` from `tailEnd` on.
+ */
+export interface ArenaCursor { chunk: number, seq: number, offset: number, endSeq: number, tailSeq: number, tailEnd: number }
 
+/** An unbounded cursor: it also visits records appended after it was made. */
 export function newCursor (): ArenaCursor {
-  return { chunk: -1, seq: -1, offset: 0 }
+  return { chunk: -1, seq: -1, offset: 0, endSeq: Infinity, tailSeq: -1, tailEnd: 0 }
 }
 
 export function addressOf (chunk: number, offset: number): number {
@@ -105,6 +112,7 @@ export class Arena {
   readonly #seq: number[] = []
   readonly #freeIds: number[] = []
   readonly #pool: ArrayBuffer[] = []
+  readonly #protected: ArenaCursor[] = []
   #nextSeq = 0
   #tail = -1
   #heldBytes = 0
@@ -159,6 +167,29 @@ export class Arena {
     if (this.#live[c] === 0 && c !== this.#tail) this.#drop(c)
   }
 
+  /** A cursor bounded at the current append position (see the invariants). */
+  cursor (): ArenaCursor {
+    const t = this.#tail
+    return {
+      chunk: -1,
+      seq: -1,
+      offset: 0,
+      endSeq: this.#nextSeq - 1,
+      tailSeq: t >= 0 ? this.#seq[t] : -1,
+      tailEnd: t >= 0 ? this.#used[t] : 0
+    }
+  }
+
+  /** Keeps compaction away from the chunks `cursor` has not passed, until `release(cursor)`. */
+  protect (cursor: ArenaCursor): void {
+    this.#protected.push(cursor)
+  }
+
+  release (cursor: ArenaCursor): void {
+    const i = this.#protected.indexOf(cursor)
+    if (i >= 0) this.#protected.splice(i, 1)
+  }
+
   /** True when the garbage bound is exceeded (or a compaction is under way). */
   needsCompaction (): boolean {
     return this.#victim >= 0 || shouldCompact(this.#heldBytes, this.#liveBytes, this.chunkBytes)
@@ -176,6 +207,11 @@ export class Arena {
         if (this.#victim < 0) break
       }
       const v = this.#victim
+      if (this.#seq[v] >= this.#firstProtectedSeq()) {
+        // A walk that has not reached this chunk yet started meanwhile: leave it alone.
+        this.#victim = -1
+        break
+      }
       const src = this.u8[v]
       const srcI32 = this.i32[v]
       const end = this.#used[v]
@@ -215,13 +251,13 @@ export class Arena {
       let c = cursor.chunk
       if (c < 0 || this.#seq[c] !== cursor.seq) {
         c = this.#chunkAfter(cursor.seq)
-        if (c < 0) return -1
+        if (c < 0 || this.#seq[c] > cursor.endSeq) return -1
         cursor.chunk = c
         cursor.seq = this.#seq[c]
         cursor.offset = 0
       }
       const i32 = this.i32[c]
-      const end = this.#used[c]
+      const end = cursor.seq === cursor.tailSeq ? Math.min(cursor.tailEnd, this.#used[c]) : this.#used[c]
       let o = cursor.offset
       while (o < end) {
         const at = o
@@ -233,7 +269,7 @@ export class Arena {
       }
       cursor.offset = o
       const after = this.#chunkAfter(cursor.seq)
-      if (after < 0) return -1
+      if (after < 0 || this.#seq[after] > cursor.endSeq) return -1
       cursor.chunk = after
       cursor.seq = this.#seq[after]
       cursor.offset = 0
@@ -322,12 +358,20 @@ export class Arena {
     return best
   }
 
-  /** The non-tail chunk with the fewest live bytes that holds any garbage, or -1. */
+  /** Smallest chunk seq a protected cursor may still visit (Infinity when none is registered). */
+  #firstProtectedSeq (): number {
+    let min = Infinity
+    for (const cursor of this.#protected) min = Math.min(min, cursor.seq)
+    return min
+  }
+
+  /** The non-tail, unprotected chunk with the fewest live bytes that holds any garbage, or -1. */
   #pickVictim (): number {
     let best = -1
     let bestLive = Infinity
+    const protectedFrom = this.#firstProtectedSeq()
     for (let c = 0; c < this.u8.length; c++) {
-      if (c === this.#tail || this.#seq[c] < 0) continue
+      if (c === this.#tail || this.#seq[c] < 0 || this.#seq[c] >= protectedFrom) continue
       const live = this.#live[c]
       if (live < bestLive && live < this.#used[c]) { best = c; bestLive = live }
     }

@@ -7,10 +7,10 @@
  * per-process value so that clients cannot precompute colliding keys (hash flooding).
  *
  * Stored form: a key whose code units are all below 256 is stored Latin-1, one byte per character;
- * any other key is stored as UTF-16LE code units, two bytes per character. Its *stored byte length* is
- * what counts toward `maxKeyBytes` and the store's byte accounting. This is never more than the key's
- * UTF-8 length (ASCII 1 = 1, U+0080..U+00FF 1 < 2, U+0100..U+07FF 2 = 2, U+0800..U+FFFF 2 < 3, astral
- * 4 = 4), so every key that fits the wire's UTF-8 key limit fits the store's limit of the same number.
+ * any other key is stored as UTF-16LE code units, two bytes per character. The *stored* byte length is
+ * what the store's byte accounting charges (it is what the key costs in memory). The `maxKeyBytes` limit
+ * is on the key's UTF-8 length instead, the same measure as the wire's key limit, so a key is accepted
+ * or refused the same way by the store and by the codec.
  */
 
 /** 32-bit hash of a key's UTF-16 code units (a signed int32). */
@@ -57,4 +57,24 @@ export function isLatin1 (key: string): boolean {
 /** Bytes the store uses (and accounts) for `key`: its length if Latin-1, else twice its length. */
 export function storedKeyBytes (key: string): number {
   return isLatin1(key) ? key.length : key.length * 2
+}
+
+/** Length of `key` encoded as UTF-8 (a lone surrogate counts 3 bytes, as its U+FFFD replacement). */
+export function utf8Length (key: string): number {
+  let bytes = 0
+  const n = key.length
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i)
+    if (c < 0x80) {
+      bytes += 1
+    } else if (c < 0x800) {
+      bytes += 2
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (key.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4
+      i++
+    } else {
+      bytes += 3
+    }
+  }
+  return bytes
 }

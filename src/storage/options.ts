@@ -39,8 +39,11 @@ export const ENTRY_OVERHEAD_BYTES = 80
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 export const DEFAULT_MAX_KEY_BYTES = 4096
-/** Keys are at most 65535 stored bytes: the length lives in 16 bits of the entry's record. */
-export const MAX_KEY_BYTES_LIMIT = 0xffff
+/**
+ * Largest `maxKeyBytes`: a key's stored length (at most twice its UTF-8 length) lives in 16 bits of its
+ * record.
+ */
+export const MAX_KEY_BYTES_LIMIT = 0x7fff
 export const DEFAULT_TOMBSTONE_GRACE_MS = 5 * 60 * 1000
 export const DEFAULT_HASH_SEED = 0x2f6b9c1d
 
@@ -65,8 +68,9 @@ export interface LocalStoreInit {
   /** Largest value accepted, in bytes; a larger one is refused with `ValueTooLargeError`. @default 1048576 (1 MiB) */
   maxValueBytes?: number
   /**
-   * Largest key accepted, in stored bytes (Latin-1 keys 1 byte per character, others 2), at most 65535;
-   * a longer key is refused with `InvalidKeyError`. @default 4096
+   * Largest key accepted, in UTF-8 bytes (the wire's measure), at most 32767; a longer key is refused
+   * with `InvalidKeyError`. (Accounting charges the key's stored bytes: 1 per character for Latin-1 keys,
+   * else 2 per UTF-16 code unit.) @default 4096
    */
   maxKeyBytes?: number
   /** TTL of a `set` that gives none, in milliseconds. @default none (entries do not expire) */

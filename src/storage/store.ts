@@ -42,7 +42,7 @@ import type { Clock } from '../env/clock.js'
 import { align8, Arena, newCursor, OFFSET_BITS, OFFSET_MASK, type ArenaCursor, type ArenaOwner } from './arena.js'
 import { FrequencySketch } from './frequency-sketch.js'
 import { assertValidVersion, compareWriterIds, InvalidVersionError, MAX_LOGICAL, type Hlc, type Version } from './hlc.js'
-import { hashKey, isLatin1 } from './key.js'
+import { hashKey, isLatin1, utf8Length } from './key.js'
 import {
   ENTRY_OVERHEAD_BYTES, protectedMaximum, resolveInit, windowMaximum,
   type EvictionPolicy, type LocalStoreInit, type RemovalReason
@@ -546,28 +546,39 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   }
 
   /**
-   * Every entry, tombstones included, for replication (hand-off, anti-entropy). Weakly consistent: the
-   * store may change during the iteration; every entry that stays in the store throughout is yielded at
-   * least once (an entry moved by compaction, or overwritten, during the walk may come twice). Expired
-   * entries are skipped. Does not count as a use.
+   * Every entry, tombstones included, for replication (hand-off, anti-entropy). Weakly consistent, and
+   * safe to interleave with writes: every entry that stays in the store unchanged for the whole
+   * iteration is yielded exactly once; entries written during it may or may not be; the iteration
+   * always ends. Expired entries are skipped. Does not count as a use. Finish the iteration or leave the
+   * loop (`for...of` and `return()` both do): until then, arena compaction stays behind the iterator.
    */
   * entries (): Generator<StoreEntry, void, undefined> {
-    const cursor = newCursor()
-    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
-      const info = this.#info(a)
-      if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, this.#clock.now())) continue
-      yield this.#entryAt(a, this.#decodeKey(a))
+    const cursor = this.#arena.cursor()
+    this.#arena.protect(cursor)
+    try {
+      for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
+        const info = this.#info(a)
+        if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, this.#clock.now())) continue
+        yield this.#entryAt(a, this.#decodeKey(a))
+      }
+    } finally {
+      this.#arena.release(cursor)
     }
   }
 
-  /** Live `[key, value]` pairs (no tombstones), weakly consistent like `entries()`. */
+  /** Live `[key, value]` pairs (no tombstones), with the guarantees of `entries()`. */
   * [Symbol.iterator] (): Generator<[string, Uint8Array], void, undefined> {
-    const cursor = newCursor()
-    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
-      const info = this.#info(a)
-      if ((info & TOMBSTONE) !== 0) continue
-      if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, this.#clock.now())) continue
-      yield [this.#decodeKey(a), this.#valueView(a)]
+    const cursor = this.#arena.cursor()
+    this.#arena.protect(cursor)
+    try {
+      for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
+        const info = this.#info(a)
+        if ((info & TOMBSTONE) !== 0) continue
+        if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, this.#clock.now())) continue
+        yield [this.#decodeKey(a), this.#valueView(a)]
+      }
+    } finally {
+      this.#arena.release(cursor)
     }
   }
 
@@ -856,14 +867,17 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   /** Validates a key for writing; returns its hash and sets #keyLatin1 / #keyBytesOut. */
   #checkKey (key: string): number {
     if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
-    const latin1 = isLatin1(key)
-    const bytes = latin1 ? key.length : key.length * 2
-    if (bytes > this.#maxKeyBytes) {
-      this.#rejected++
-      throw new InvalidKeyError(`key is ${bytes} bytes, over maxKeyBytes ${this.#maxKeyBytes}; use a shorter key or raise maxKeyBytes`)
+    // A UTF-8 character takes at most 3 bytes per UTF-16 code unit: short keys need no exact count.
+    if (key.length * 3 > this.#maxKeyBytes) {
+      const utf8 = utf8Length(key)
+      if (utf8 > this.#maxKeyBytes) {
+        this.#rejected++
+        throw new InvalidKeyError(`key is ${utf8} bytes in UTF-8, over maxKeyBytes ${this.#maxKeyBytes}; use a shorter key or raise maxKeyBytes`)
+      }
     }
+    const latin1 = isLatin1(key)
     this.#keyLatin1 = latin1
-    this.#keyBytesOut = bytes
+    this.#keyBytesOut = latin1 ? key.length : key.length * 2
     return hashKey(key, this.#seed)
   }
 
