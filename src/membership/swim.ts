@@ -91,6 +91,7 @@ type Task =
   | { kind: 'indirect', seq: number }
   | { kind: 'waiter-expire', seq: number }
   | { kind: 'suspicion', id: string, suspicion: Suspicion, graced: boolean }
+  | { kind: 'last-chance', id: string, suspicion: Suspicion }
   | { kind: 'push-pull' }
   | { kind: 'cascade' }
   | { kind: 'dead-probe' }
@@ -116,6 +117,7 @@ type Waiter =
 type RequestContext =
   | { kind: 'push-pull', to: Address, join: boolean }
   | { kind: 'fallback', seq: number }
+  | { kind: 'last-chance', id: string, suspicion: Suspicion }
 
 /** Periods of push-pull each peer keeps doing after its last exchange that found views far apart. */
 const CASCADE_ROUNDS = 8
@@ -138,7 +140,7 @@ export class Swim {
     probes: 0, probesFailed: 0, indirectProbes: 0, fallbackProbes: 0, fallbackAcks: 0, nacksReceived: 0,
     suspicionsRaised: 0, confirmations: 0, deadDeclared: 0, refutations: 0, queueDrops: 0, gossipBursts: 0,
     pushPulls: 0, pushPullsServed: 0, pushPullFailures: 0, pushPullCascades: 0, pushPullRepairs: 0, deadProbes: 0,
-    lateTimerGraces: 0, wrongTarget: 0, unexpectedAcks: 0, relaysRefused: 0, maxLagMs: 0
+    lateTimerGraces: 0, lastChanceProbes: 0, wrongTarget: 0, unexpectedAcks: 0, relaysRefused: 0, maxLagMs: 0
   }
 
   readonly #random: Random
@@ -358,7 +360,11 @@ export class Swim {
     if (msg.type === 'ping') {
       this.#applyUpdates(msg.updates, nowMs, 'probe', from)
       if (msg.targetId !== this.id) { this.counters.wrongTarget++; return undefined }
-      return this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(msg.sourceId))
+      // Reliable pings are fallbacks and last chances: the prober may be about to give up on us, so the
+      // answer always leads with our current alive record (our refutation, if there was one).
+      const ack: OutgoingDatagram = { type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }
+      if (this.#selfAliveBytes !== undefined && !this.#leaving) ack.updates.push(this.#selfAliveBytes)
+      return this.#pack(ack, this.#members.get(msg.sourceId))
     }
     this.counters.pushPullsServed++
     const changes = this.#mergeState(msg.members, from, nowMs)
@@ -375,6 +381,12 @@ export class Swim {
     if (ctx === undefined) return
     this.#requests.delete(requestId)
     if (this.#stopped) return
+    if (ctx.kind === 'last-chance') {
+      // A reply carries the refutation (applied here); a failure means there is no one left to refute.
+      if (reply?.type === 'ack') this.#applyUpdates(reply.updates, nowMs, 'probe', undefined)
+      else this.#declareDead(ctx.id, ctx.suspicion, nowMs)
+      return
+    }
     if (ctx.kind === 'fallback') {
       if (reply?.type !== 'ack') {
         // The reliable channel could not reach the target: no reason to wait before the indirect probes.
@@ -427,6 +439,7 @@ export class Swim {
         if (this.#graced(task, dueMs, nowMs)) return
         this.#suspicionExpired(task.id, task.suspicion, nowMs)
         break
+      case 'last-chance': this.#declareDead(task.id, task.suspicion, nowMs); break
       case 'push-pull': this.#periodicPushPull(nowMs); break
       case 'cascade': this.#cascadePushPull(nowMs); break
       case 'dead-probe': this.#probeDeadMember(nowMs); break
@@ -686,7 +699,26 @@ export class Swim {
     }
   }
 
+  /**
+   * The suspicion ran out. Lifeguard: before declaring the member dead, one last probe over the reliable
+   * channel, carrying the suspicion. A member that is alive (it stalled, or its refutation has not reached
+   * us yet) answers with its refutation within a round trip; a crashed one fails at once. Only the first
+   * peers whose timers run out pay for it: the others hear of the death by gossip first.
+   */
   #suspicionExpired (id: string, s: Suspicion, nowMs: number): void {
+    const r = this.#members.get(id)
+    if (r === undefined || r.state !== 'suspect' || r.suspicion !== s) return
+    if (!this.config.lifeguard) { this.#declareDead(id, s, nowMs); return }
+    this.counters.lastChanceProbes++
+    const requestId = ++this.#requestId
+    this.#requests.set(requestId, { kind: 'last-chance', id, suspicion: s })
+    const ping = this.#pack({ type: 'ping', seq: this.#nextSeq(), targetId: r.id, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, r)
+    const waitMs = this.config.probeTimeoutMs
+    this.#outbox.push({ kind: 'request', to: r.address, requestId, message: ping, timeoutMs: waitMs })
+    this.#schedule(nowMs + waitMs, { kind: 'last-chance', id, suspicion: s })
+  }
+
+  #declareDead (id: string, s: Suspicion, nowMs: number): void {
     const r = this.#members.get(id)
     if (r === undefined || r.state !== 'suspect' || r.suspicion !== s) return
     this.counters.deadDeclared++
@@ -794,9 +826,10 @@ export class Swim {
     else if (metaChanged) this.#emit('updated', 'metadata-changed', r, previous, via, nowMs, id)
     else if (addressChanged) this.#emit('updated', 'address-changed', r, previous, via, nowMs, id)
     // Lifeguard: a refutation races the suspicion timers of everyone who heard the suspicion, so whoever
-    // held the member suspect (or already dead) passes it on as urgently as a death.
-    const urgent = this.config.lifeguard && (previous === 'suspect' || previous === 'dead')
-    this.#enqueue({ kind: 'alive', id, incarnation, address, meta: r.meta }, urgent ? 0 : 2, nowMs)
+    // held the member suspect (or already dead) passes it on first, ahead of suspicions. (Only the
+    // refuter itself also pushes it out at once: bursts at every hop would cost n messages per refutation.)
+    const first = this.config.lifeguard && (previous === 'suspect' || previous === 'dead')
+    this.#enqueue({ kind: 'alive', id, incarnation, address, meta: r.meta }, first ? 0 : 2, nowMs, !first)
     return true
   }
 
@@ -926,15 +959,16 @@ export class Swim {
     this.#enqueueBytes(u, this.#selfAliveBytes, 0, nowMs)
   }
 
-  #enqueue (u: MemberUpdate, priority: UpdatePriority, nowMs: number): void {
-    this.#enqueueBytes(u, encodeUpdate(u), priority, nowMs)
+  /** Queues an update for piggybacking; an urgent one (priority 0) also triggers a burst unless `burst` is false. */
+  #enqueue (u: MemberUpdate, priority: UpdatePriority, nowMs: number, burst = true): void {
+    this.#enqueueBytes(u, encodeUpdate(u), priority, nowMs, burst)
   }
 
-  #enqueueBytes (u: MemberUpdate, bytes: Uint8Array, priority: UpdatePriority, nowMs: number): void {
+  #enqueueBytes (u: MemberUpdate, bytes: Uint8Array, priority: UpdatePriority, nowMs: number, burst = true): void {
     const before = this.#queue.drops
     this.#queue.enqueue(u, bytes, priority)
     this.counters.queueDrops += this.#queue.drops - before
-    if (priority === 0 && this.config.gossipFanout > 0 && !this.#burstPending && this.#started) {
+    if (burst && priority === 0 && this.config.gossipFanout > 0 && !this.#burstPending && this.#started) {
       this.#burstPending = true
       this.#schedule(Math.max(nowMs, this.#lastBurstAtMs + this.config.gossipIntervalMs), { kind: 'burst' })
     }
@@ -970,6 +1004,7 @@ export class Swim {
    */
   #pack<M extends OutgoingDatagram> (msg: M, about: MemberRecord | undefined): M {
     let budget = this.maxDatagramBytes - datagramBaseBytes(msg)
+    for (const u of msg.updates) budget -= piggybackBytes(u)
     let skip: string | undefined
     if (about !== undefined && about !== this.#self && about.state !== 'alive') {
       const statusBytes = this.#statusBytes(about)

@@ -111,6 +111,8 @@ export interface SwimCounters {
   deadProbes: number
   /** Timeouts acted on late (after a grace) because our own event loop had stalled. */
   lateTimerGraces: number
+  /** Last probes of a member whose suspicion ran out, before declaring it dead (Lifeguard). */
+  lastChanceProbes: number
   /** Pings addressed to another member id (e.g. a restarted peer at a reused address). */
   wrongTarget: number
   /** Acks or nacks for no pending probe (late, duplicated or forged). */
