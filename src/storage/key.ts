@@ -78,3 +78,34 @@ export function utf8Length (key: string): number {
   }
   return bytes
 }
+
+/**
+ * `hashKey` of a key stored at `start` in `buf`: `length` code units, Latin-1 (one byte each) or UTF-16LE
+ * (two bytes each). Lets the store rehash a stored key without decoding it to a string.
+ */
+export function hashStoredKey (buf: Uint8Array, start: number, length: number, latin1: boolean, seed: number): number {
+  let h = seed ^ length
+  let i = 0
+  const step = latin1 ? 1 : 2
+  let p = start
+  for (; i + 1 < length; i += 2) {
+    const c0 = latin1 ? buf[p] : buf[p] | (buf[p + 1] << 8)
+    const c1 = latin1 ? buf[p + 1] : buf[p + 2] | (buf[p + 3] << 8)
+    p += 2 * step
+    let k = c0 | (c1 << 16)
+    k = Math.imul(k, 0xcc9e2d51)
+    k = (k << 15) | (k >>> 17)
+    k = Math.imul(k, 0x1b873593)
+    h ^= k
+    h = (h << 13) | (h >>> 19)
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0
+  }
+  if (i < length) {
+    let k = latin1 ? buf[p] : buf[p] | (buf[p + 1] << 8)
+    k = Math.imul(k, 0xcc9e2d51)
+    k = (k << 15) | (k >>> 17)
+    k = Math.imul(k, 0x1b873593)
+    h ^= k
+  }
+  return fmix32(h)
+}

@@ -3,18 +3,21 @@
  * W-TinyLFU or LRU eviction, every entry versioned with a hybrid logical clock, deletes kept as tombstones.
  *
  * Layout (chosen for memory and for few cache misses per `get`; a Map of objects costs 200+ bytes per
- * entry, this about 65 beyond the key and value):
- * - Records: each entry is one record in a log-structured arena (`arena.ts`): 40 bytes of metadata (48
- *   with `maxIdleMs`), then the key bytes, then the value bytes, 8-byte aligned, named by a 31-bit address.
- *   Metadata fields are below; the key and value sit next to them, so a lookup touches one place.
- * - Index: an open-addressing table of (32-bit key hash, record address) cells in one Int32Array (linear
- *   probing, power-of-two size, load at most 0.7, backward-shift deletion); the hash is of the key's
- *   UTF-16 code units (`key.ts`). Probing compares hashes in the table; a record is read only when the
- *   hash matches, and then its key bytes are compared.
- * - Values handed out are never rewritten: `get` returns a view that keeps showing the same bytes after
- *   overwrites and compaction. A write appends a new record and the old one dies, except that a value no
- *   view was ever made of (a per-record bit) is overwritten in place when the new one fits its record.
- *   Compaction copies live records out of mostly-dead chunks and repoints the index and the queues.
+ * entry, this about 70 beyond the key and value):
+ * - Entry records, in one arena (`arena.ts`): 40 bytes of metadata (48 with `maxIdleMs`: LRU links,
+ *   value location and length, flags, version, expiry) followed by the key bytes, 8-byte aligned, named by
+ *   a 31-bit address. No view of them is ever handed out, so they are updated in place; they move only
+ *   when that arena compacts after deletes and evictions. A `get` touches only this dense arena.
+ * - Values, in a second arena: `[int32 owner record address][value bytes]`. A value record is immutable
+ *   once a view of it was handed out (`get` returns a view that keeps showing the same bytes forever); a
+ *   write then appends a new value record and the old one dies. A value nobody has seen (a per-entry
+ *   bit) is overwritten in place when the new one fits its record. Compaction copies live value records
+ *   out of mostly-dead chunks and repoints their entry.
+ * - Index: an open-addressing table of (32-bit key hash, entry address) cells in one Int32Array (linear
+ *   probing, power-of-two size, load at most 0.7, backward-shift deletion) on a hash of the key's UTF-16
+ *   code units (`key.ts`). Probing compares hashes in the table; an entry is read only when the hash
+ *   matches, then its key bytes are compared. Entries do not store their hash: it is recomputed from the
+ *   key bytes when needed (evictions, deletions, moves).
  *
  * Eviction: W-TinyLFU as in Caffeine's BoundedLocalCache (Einziger, Friedman, Manes: "TinyLFU", 2017): a
  * window LRU of ~1% admits every new entry; entries leaving the window become candidates for the main
@@ -33,16 +36,16 @@
  *   writes use the HLC, which has merged every applied version, so they are always the newest.
  *
  * Time: `clock.now()` only, read lazily (a `get` of an entry without TTL or max-idle reads no clock).
- * Expired entries are removed when touched, and by an incremental sweep: a cursor walking the arena, a few
- * records on every write, every 32nd read and `sweep(maxWork)`. Tombstones are kept in deletion order and
+ * Expired entries are removed when touched, and by an incremental sweep: a cursor walking the entries, a
+ * few on every write, every 32nd read and `sweep(maxWork)`. Tombstones are kept in deletion order and
  * collected from the oldest once their grace has passed. No timers.
  */
 import { InvalidKeyError, InvalidOptionError, MeshcacheError, ValueTooLargeError } from '../errors.js'
 import type { Clock } from '../env/clock.js'
-import { align8, Arena, newCursor, OFFSET_BITS, OFFSET_MASK, type ArenaCursor, type ArenaOwner } from './arena.js'
+import { align8, Arena, newCursor, OFFSET_BITS, OFFSET_MASK, type ArenaCursor } from './arena.js'
 import { FrequencySketch } from './frequency-sketch.js'
 import { assertValidVersion, compareWriterIds, InvalidVersionError, MAX_LOGICAL, type Hlc, type Version } from './hlc.js'
-import { hashKey, isLatin1, utf8Length } from './key.js'
+import { hashKey, hashStoredKey, isLatin1, utf8Length } from './key.js'
 import {
   ENTRY_OVERHEAD_BYTES, protectedMaximum, resolveInit, windowMaximum,
   type EvictionPolicy, type LocalStoreInit, type RemovalReason
@@ -124,26 +127,29 @@ export interface StoreStats {
 }
 
 
-// Record layout. Int32 fields, indexed from the record's int32 index (address offset bits << 1):
-const HASH = 0
-const PREV = 1 // address of the previous record in the queue (towards LRU), or -1
-const NEXT = 2 // address of the next record in the queue (towards MRU), or -1
-const VLEN = 3 // value bytes (0 for a tombstone)
+
+// Entry record layout. Int32 fields, from the record's int32 index (address offset bits << 1):
+const PREV = 0 // previous entry in the queue (towards LRU), or -1
+const NEXT = 1 // next entry in the queue (towards MRU), or -1
+const VALUE = 2 // address of the value record, or -1 (tombstone, empty value)
+const VLEN = 3 // value bytes
 const INFO = 4 // key bytes (16 bits) | flags | queue (0 = dead)
 const VER = 5 // HLC logical (16 bits) | writer index (16 bits)
-// Float64 fields, indexed from the record's float64 index (address offset bits):
+// Float64 fields, from the record's float64 index (address offset bits):
 const EXPIRES_AT = 3 // TTL deadline (Infinity: none); for a tombstone, the end of its grace
 const PHYSICAL = 4 // HLC physical time
 const IDLE_UNTIL = 5 // max-idle deadline; present only when the store has maxIdleMs
 /** Metadata bytes before the key: 40, or 48 with the max-idle deadline. */
 const META_BYTES = 40
 const META_BYTES_IDLE = 48
+/** Value records start with the address of their entry (or minus their length once dead). */
+const VALUE_HEADER_BYTES = 4
 
 const KEY_BYTES = 0xffff
 const LATIN1 = 1 << 16
 const TOMBSTONE = 1 << 17
 const EXPIRES = 1 << 18 // has a finite TTL or idle deadline
-const EXPOSED = 1 << 19 // a view of this record's value was handed out: never rewrite it in place
+const EXPOSED = 1 << 19 // a view of the current value record was handed out: never rewrite it in place
 const QUEUE_SHIFT = 20
 const QUEUE_BITS = 7 << QUEUE_SHIFT
 
@@ -189,16 +195,17 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   readonly #protectedMaxBytes: number
   readonly #protectedMaxEntries: number
 
-  readonly #arena: Arena
+  /** Entry records (metadata + key). */
+  readonly #entries: Arena
+  /** Value records. */
+  readonly #values: Arena
   readonly #sketch: FrequencySketch | null
   #random: number
 
-  // Index: cell i is (hash at 2i, address at 2i + 1); address -1 = empty
+  // Index: cell i is (hash at 2i, entry address at 2i + 1); address -1 = empty
   #table: Int32Array
   #tableMask: number
   #tableCount = 0
-  /** Table cell of the last successful #find. */
-  #foundCell = -1
 
   // Queues
   readonly #qHead = new Int32Array(QUEUES).fill(-1)
@@ -271,15 +278,19 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#tableMask = MIN_TABLE_CELLS - 1
 
     const metaBytes = this.#metaBytes
-    const owner: ArenaOwner = {
-      recordBytes: (chunk, offset) => {
-        const ri = offset >>> 2
-        return align8(metaBytes + (chunk[ri + INFO] & KEY_BYTES) + chunk[ri + VLEN])
-      },
+    this.#entries = new Arena(o.arenaChunkBytes, {
+      recordBytes: (chunk, offset) => align8(metaBytes + (chunk[(offset >>> 2) + INFO] & KEY_BYTES)),
       isLive: (chunk, offset) => (chunk[(offset >>> 2) + INFO] & QUEUE_BITS) !== 0,
-      moved: (from, to) => { this.#moved(from, to) }
-    }
-    this.#arena = new Arena(o.arenaChunkBytes, owner)
+      moved: (from, to) => { this.#entryMoved(from, to) }
+    })
+    this.#values = new Arena(o.arenaChunkBytes, {
+      recordBytes: (chunk, offset) => {
+        const owner = chunk[offset >>> 2]
+        return owner < 0 ? -owner : align8(VALUE_HEADER_BYTES + this.#field(owner, VLEN))
+      },
+      isLive: (chunk, offset) => chunk[offset >>> 2] >= 0,
+      moved: (from, to) => { this.#valueMoved(from, to) }
+    })
     this.#sketch = this.#policy === POLICY_WTINYLFU
       ? new FrequencySketch(o.maxEntries === Infinity ? 0 : o.maxEntries)
       : null
@@ -303,21 +314,22 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     if (this.#policy === POLICY_WTINYLFU) this.#sketch!.increment(h)
     const a = this.#find(key, h)
     if (a >= 0) {
-      const c = a >>> OFFSET_BITS
-      const r = this.#arena.i32[c]
+      const r = this.#entries.i32[a >>> OFFSET_BITS]
       const ri = (a & OFFSET_MASK) << 1
       const info = r[ri + INFO]
       if ((info & (TOMBSTONE | EXPIRES)) === 0 || this.#aliveOnRead(a, info, true)) {
         this.#hits++
+        const v = r[ri + VALUE]
         if ((info & EXPOSED) === 0) {
           r[ri + INFO] = info | EXPOSED
-          this.#arena.exposed[c] = 1
+          if (v >= 0) this.#values.exposed[v >>> OFFSET_BITS] = 1
         }
         const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
         if (q === Q_PROBATION && this.#policy === POLICY_WTINYLFU) this.#promote(a)
         else if (this.#qTail[q] !== a) this.#moveToTail(a, q)
         if ((++this.#reads & 31) === 0) this.#readMaintenance()
-        return new Uint8Array(this.#arena.u8[c].buffer, ((a & OFFSET_MASK) << 3) + this.#metaBytes + (info & KEY_BYTES), r[ri + VLEN])
+        if (v < 0) return new Uint8Array(0)
+        return new Uint8Array(this.#values.u8[v >>> OFFSET_BITS].buffer, ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES, r[ri + VLEN])
       }
     }
     this.#misses++
@@ -349,7 +361,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
     const a = this.#find(key, hashKey(key, this.#seed))
     if (a < 0) return undefined
-    const info = this.#info(a)
+    const info = this.#field(a, INFO)
     if ((info & TOMBSTONE) === 0 && (info & EXPIRES) !== 0 && !this.#aliveOnRead(a, info, false)) {
       this.#flush()
       return undefined
@@ -366,9 +378,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
    * `onRemove(key, 'evict')` was called), true when the value is stored.
    */
   set (key: string, value: Uint8Array, options?: SetOptions): boolean {
-    if (!(value instanceof Uint8Array)) throw notBytes() // touches the value first: its cache miss overlaps the key's
+    if (!(value instanceof Uint8Array)) throw notBytes()
     const h = this.#checkKey(key)
-    const latin1 = this.#keyLatin1
     const keyBytes = this.#keyBytesOut
     this.#checkSize(keyBytes, value.byteLength)
     const ttlMs = options?.ttlMs
@@ -378,15 +389,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const now = this.#clock.now()
     const ttl = ttlMs ?? this.#defaultTtlMs
     const v = this.#hlc.nowAt(now)
-    const expiresAt = ttl > 0 ? now + ttl : Infinity
-    const old = this.#find(key, h)
-    let stored: boolean
-    if (old >= 0 && this.#rewritable(old, keyBytes, value.byteLength, now)) {
-      stored = this.#rewrite(old, h, key, value, v.physical, v.logical, 0, expiresAt, now)
-    } else {
-      const a = this.#append(key, h, latin1, keyBytes, value, v.physical, v.logical, 0)
-      stored = this.#install(a, h, key, old, expiresAt, now, 'set')
-    }
+    const stored = this.#write(key, h, this.#keyLatin1, keyBytes, value, v.physical, v.logical, 0,
+      ttl > 0 ? now + ttl : Infinity, now, this.#find(key, h), 'set')
     this.#sets++
     this.#writeMaintenance(now, keyBytes + value.byteLength)
     if (this.#pendingKeys.length > 0) this.#flush()
@@ -432,15 +436,14 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const a = this.#find(key, h)
     let removed = false
     if (a >= 0) {
-      const info = this.#info(a)
+      const info = this.#field(a, INFO)
       removed = (info & TOMBSTONE) === 0 && !this.#isExpired(a, info, now)
     }
     if (this.#graceMs === 0) {
       if (a >= 0) this.#remove(a, this.#removalReason(a, now, 'delete'))
     } else {
       const v = this.#hlc.nowAt(now)
-      const t = this.#append(key, h, this.#keyLatin1, this.#keyBytesOut, null, v.physical, v.logical, 0)
-      this.#install(t, h, key, a >= 0 ? this.#find(key, h) : -1, Infinity, now, 'delete')
+      this.#write(key, h, this.#keyLatin1, this.#keyBytesOut, null, v.physical, v.logical, 0, Infinity, now, a, 'delete')
     }
     if (removed) this.#deletes++
     this.#writeMaintenance(now, this.#keyBytesOut)
@@ -461,12 +464,13 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
    */
   clear (): void {
     const cursor = newCursor()
-    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
-      if ((this.#info(a) & TOMBSTONE) !== 0) continue
+    for (let a = this.#entries.next(cursor); a >= 0; a = this.#entries.next(cursor)) {
+      if ((this.#field(a, INFO) & TOMBSTONE) !== 0) continue
       this.#removals.delete++
       if (this.#onRemove !== undefined) this.#notify(this.#decodeKey(a), 'delete')
     }
-    this.#arena.clear()
+    this.#entries.clear()
+    this.#values.clear()
     this.#table = newTable(MIN_TABLE_CELLS)
     this.#tableMask = MIN_TABLE_CELLS - 1
     this.#tableCount = 0
@@ -500,13 +504,11 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   apply (entry: StoreEntry): boolean {
     if (entry === null || typeof entry !== 'object') throw new InvalidVersionError('apply: entry must be an object { key, value, version, expiresAt? }')
     const { key, value, version } = entry
+    if (value !== null && !(value instanceof Uint8Array)) throw notBytes()
     const h = this.#checkKey(key)
     const latin1 = this.#keyLatin1
     const keyBytes = this.#keyBytesOut
-    if (value !== null) {
-      if (!(value instanceof Uint8Array)) throw notBytes()
-      this.#checkSize(keyBytes, value.byteLength)
-    }
+    if (value !== null) this.#checkSize(keyBytes, value.byteLength)
     assertValidVersion(version)
     const expiresAt = entry.expiresAt ?? Infinity
     if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) {
@@ -516,7 +518,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#hlc.update(version)
     let a = this.#find(key, h)
     if (a >= 0) {
-      const info = this.#info(a)
+      const info = this.#field(a, INFO)
       if ((info & TOMBSTONE) === 0 && this.#isExpired(a, info, now)) {
         this.#remove(a, 'expire')
         a = -1
@@ -529,15 +531,11 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const dead = value === null || expiresAt <= now
     const reason: RemovalReason = value === null ? 'delete' : 'set'
     if (dead && this.#graceMs === 0) {
-      if (a >= 0) this.#remove(a, (this.#info(a) & TOMBSTONE) !== 0 ? null : reason)
+      if (a >= 0) this.#remove(a, (this.#field(a, INFO) & TOMBSTONE) !== 0 ? null : reason)
     } else {
       const writer = this.#internWriter(version.writerId)
-      if (!dead && a >= 0 && this.#rewritable(a, keyBytes, value.byteLength, now)) {
-        this.#rewrite(a, h, key, value, version.physical, version.logical, writer, expiresAt, now)
-      } else {
-        const t = this.#append(key, h, latin1, keyBytes, dead ? null : value, version.physical, version.logical, writer)
-        this.#install(t, h, key, a >= 0 ? this.#find(key, h) : -1, dead ? Infinity : expiresAt, now, reason)
-      }
+      this.#write(key, h, latin1, keyBytes, dead ? null : value, version.physical, version.logical, writer,
+        dead ? Infinity : expiresAt, now, a, reason)
     }
     this.#applied++
     this.#writeMaintenance(now, keyBytes + (value === null ? 0 : value.byteLength))
@@ -550,39 +548,39 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
    * safe to interleave with writes: every entry that stays in the store unchanged for the whole
    * iteration is yielded exactly once; entries written during it may or may not be; the iteration
    * always ends. Expired entries are skipped. Does not count as a use. Finish the iteration or leave the
-   * loop (`for...of` and `return()` both do): until then, arena compaction stays behind the iterator.
+   * loop (`for...of` and `return()` both do): until then, compaction of entry records stays behind it.
    */
   * entries (): Generator<StoreEntry, void, undefined> {
-    const cursor = this.#arena.cursor()
-    this.#arena.protect(cursor)
+    const cursor = this.#entries.cursor()
+    this.#entries.protect(cursor)
     try {
-      for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
-        const info = this.#info(a)
+      for (let a = this.#entries.next(cursor); a >= 0; a = this.#entries.next(cursor)) {
+        const info = this.#field(a, INFO)
         if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, this.#clock.now())) continue
         yield this.#entryAt(a, this.#decodeKey(a))
       }
     } finally {
-      this.#arena.release(cursor)
+      this.#entries.release(cursor)
     }
   }
 
   /** Live `[key, value]` pairs (no tombstones), with the guarantees of `entries()`. */
   * [Symbol.iterator] (): Generator<[string, Uint8Array], void, undefined> {
-    const cursor = this.#arena.cursor()
-    this.#arena.protect(cursor)
+    const cursor = this.#entries.cursor()
+    this.#entries.protect(cursor)
     try {
-      for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
-        const info = this.#info(a)
+      for (let a = this.#entries.next(cursor); a >= 0; a = this.#entries.next(cursor)) {
+        const info = this.#field(a, INFO)
         if ((info & TOMBSTONE) !== 0) continue
         if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, this.#clock.now())) continue
         yield [this.#decodeKey(a), this.#valueView(a)]
       }
     } finally {
-      this.#arena.release(cursor)
+      this.#entries.release(cursor)
     }
   }
 
-  /** Live keys, weakly consistent like `entries()`. */
+  /** Live keys, with the guarantees of `entries()`. */
   * keys (): Generator<string, void, undefined> {
     for (const [key] of this) yield key
   }
@@ -602,8 +600,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const now = this.#clock.now()
     const matches: Array<{ key: string, address: number }> = []
     const cursor = newCursor()
-    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
-      const info = this.#info(a)
+    for (let a = this.#entries.next(cursor); a >= 0; a = this.#entries.next(cursor)) {
+      const info = this.#field(a, INFO)
       if ((info & TOMBSTONE) !== 0 || this.#isExpired(a, info, now)) continue
       if (prefix !== undefined && !this.#keyStartsWith(a, prefix)) continue
       const key = this.#decodeKey(a)
@@ -622,13 +620,14 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /**
    * Does up to `maxWork` steps of background work now: collects tombstones whose grace has passed,
-   * removes expired entries (reported as `'expire'`) and advances arena compaction. Returns how many
-   * entries and tombstones it removed.
+   * removes expired entries (reported as `'expire'`) and advances compaction. Returns how many entries
+   * and tombstones it removed.
    */
   sweep (maxWork = 1024): number {
     if (!Number.isSafeInteger(maxWork) || maxWork < 1) throw new InvalidOptionError(`sweep: maxWork must be a positive integer, got ${String(maxWork)}`)
     const removed = this.#sweepSome(maxWork, this.#clock.now())
-    if (this.#arena.needsCompaction()) this.#arena.compact(maxWork * 128)
+    if (this.#values.needsCompaction()) this.#values.compact(maxWork * 128)
+    if (this.#entries.needsCompaction()) this.#entries.compact(maxWork * 64)
     this.#flush()
     return removed
   }
@@ -653,16 +652,16 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       bytes: this.#bytes,
       maxBytes: this.#maxBytes,
       maxEntries: this.#maxEntries === Infinity ? null : this.#maxEntries,
-      arenaBytes: this.#arena.heldBytes,
-      arenaLiveBytes: this.#arena.liveBytes,
-      compactedBytes: this.#arena.movedBytes,
+      arenaBytes: this.#entries.heldBytes + this.#values.heldBytes,
+      arenaLiveBytes: this.#entries.liveBytes + this.#values.liveBytes,
+      compactedBytes: this.#entries.movedBytes + this.#values.movedBytes,
       eviction: this.#eviction
     }
   }
 
   /**
-   * Recomputes every gauge from scratch and checks the store's internal structure (index, queues, arena);
-   * throws on the first inconsistency. O(entries): for tests and debugging.
+   * Recomputes every gauge from scratch and checks the store's internal structure (index, queues,
+   * arenas); throws on the first inconsistency. O(entries): for tests and debugging.
    */
   assertInvariants (): void {
     const fail = (msg: string): never => { throw new Error(`meshcache invariant violated: LocalStore ${msg}`) }
@@ -670,18 +669,26 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     let live = 0
     let tombs = 0
     let expiring = 0
-    let arenaLive = 0
+    let entryBytes = 0
+    let valueBytes = 0
     const counts = new Array<number>(QUEUES).fill(0)
     const qbytes = new Array<number>(QUEUES).fill(0)
     const cursor = newCursor()
-    for (let a = this.#arena.next(cursor); a >= 0; a = this.#arena.next(cursor)) {
-      const info = this.#info(a)
+    for (let a = this.#entries.next(cursor); a >= 0; a = this.#entries.next(cursor)) {
+      const info = this.#field(a, INFO)
       const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
       const w = this.#weight(a)
       bytes += w
       counts[q]++
       qbytes[q] += w
-      arenaLive += this.#recordBytes(a)
+      entryBytes += align8(this.#metaBytes + (info & KEY_BYTES))
+      const v = this.#field(a, VALUE)
+      if (v >= 0) {
+        valueBytes += align8(VALUE_HEADER_BYTES + this.#field(a, VLEN))
+        if (this.#values.i32[v >>> OFFSET_BITS][(v & OFFSET_MASK) << 1] !== a) fail(`value record of ${a} names another owner`)
+      } else if (this.#field(a, VLEN) !== 0) {
+        fail(`entry ${a} has value bytes but no value record`)
+      }
       if ((info & TOMBSTONE) !== 0) {
         tombs++
         if (q !== Q_TOMBSTONES) fail(`tombstone in queue ${q}`)
@@ -691,14 +698,14 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         if (q === Q_TOMBSTONES) fail('live entry in the tombstone queue')
         if (this.#policy === POLICY_LRU && q !== Q_PROBATION) fail(`LRU entry in queue ${q}`)
       }
-      if (this.#find(this.#decodeKey(a), this.#hashOf(a)) !== a) fail(`record ${a} not found by its key`)
+      if (this.#find(this.#decodeKey(a), this.#hashAt(a)) !== a) fail(`entry ${a} not found by its key`)
     }
     for (let q = 1; q < QUEUES; q++) {
       let n = 0
       let prev = -1
       for (let a = this.#qHead[q]; a >= 0; a = this.#field(a, NEXT)) {
         if (this.#field(a, PREV) !== prev) fail(`queue ${q} has a broken back link at ${a}`)
-        if (((this.#info(a) & QUEUE_BITS) >>> QUEUE_SHIFT) !== q) fail(`record ${a} linked in queue ${q} but marked otherwise`)
+        if (((this.#field(a, INFO) & QUEUE_BITS) >>> QUEUE_SHIFT) !== q) fail(`entry ${a} linked in queue ${q} but marked otherwise`)
         prev = a
         if (++n > this.#tableCount) fail(`queue ${q} has a cycle`)
       }
@@ -713,60 +720,56 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       const a = this.#table[i]
       if (a < 0) continue
       cells++
-      if (this.#table[i - 1] !== this.#hashOf(a)) fail(`table cell ${i >> 1} holds a wrong hash`)
+      if (this.#table[i - 1] !== this.#hashAt(a)) fail(`table cell ${i >> 1} holds a wrong hash`)
     }
     if (live + tombs !== this.#tableCount || cells !== this.#tableCount) fail(`table holds ${cells} (counted ${this.#tableCount}) keys for ${live + tombs} entries`)
-    if (arenaLive !== this.#arena.liveBytes) fail(`arena live bytes ${this.#arena.liveBytes}, recomputed ${arenaLive}`)
+    if (entryBytes !== this.#entries.liveBytes) fail(`entry arena live bytes ${this.#entries.liveBytes}, recomputed ${entryBytes}`)
+    if (valueBytes !== this.#values.liveBytes) fail(`value arena live bytes ${this.#values.liveBytes}, recomputed ${valueBytes}`)
     if (this.#bytes > this.#maxBytes || live + tombs > this.#maxEntries) fail('over capacity')
   }
 
-  // ---------------------------------------------------------------- internals: record fields
+  // ---------------------------------------------------------------- internals: entry fields
 
   #field (a: number, field: number): number {
-    return this.#arena.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + field]
+    return this.#entries.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + field]
   }
 
   #setField (a: number, field: number, value: number): void {
-    this.#arena.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + field] = value
-  }
-
-  #info (a: number): number {
-    return this.#arena.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + INFO]
-  }
-
-  #hashOf (a: number): number {
-    return this.#arena.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + HASH]
+    this.#entries.i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + field] = value
   }
 
   #time (a: number, field: number): number {
-    return this.#arena.f64[a >>> OFFSET_BITS][(a & OFFSET_MASK) + field]
+    return this.#entries.f64[a >>> OFFSET_BITS][(a & OFFSET_MASK) + field]
+  }
+
+  /** The key hash of the entry at `a`, recomputed from its stored key bytes. */
+  #hashAt (a: number): number {
+    const info = this.#field(a, INFO)
+    const latin1 = (info & LATIN1) !== 0
+    const bytes = info & KEY_BYTES
+    return hashStoredKey(this.#entries.u8[a >>> OFFSET_BITS], ((a & OFFSET_MASK) << 3) + this.#metaBytes,
+      latin1 ? bytes : bytes >>> 1, latin1, this.#seed)
   }
 
   /** Accounted bytes of the entry at `a` (key + value + overhead). */
   #weight (a: number): number {
-    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    const r = this.#entries.i32[a >>> OFFSET_BITS]
     const ri = (a & OFFSET_MASK) << 1
     return (r[ri + INFO] & KEY_BYTES) + r[ri + VLEN] + ENTRY_OVERHEAD_BYTES
   }
 
-  /** Arena bytes of the record at `a`. */
-  #recordBytes (a: number): number {
-    const r = this.#arena.i32[a >>> OFFSET_BITS]
-    const ri = (a & OFFSET_MASK) << 1
-    return align8(this.#metaBytes + (r[ri + INFO] & KEY_BYTES) + r[ri + VLEN])
-  }
-
   #valueView (a: number): Uint8Array {
-    const c = a >>> OFFSET_BITS
-    const r = this.#arena.i32[c]
+    const r = this.#entries.i32[a >>> OFFSET_BITS]
     const ri = (a & OFFSET_MASK) << 1
+    const v = r[ri + VALUE]
     r[ri + INFO] |= EXPOSED
-    this.#arena.exposed[c] = 1
-    return new Uint8Array(this.#arena.u8[c].buffer, ((a & OFFSET_MASK) << 3) + this.#metaBytes + (r[ri + INFO] & KEY_BYTES), r[ri + VLEN])
+    if (v < 0) return new Uint8Array(0)
+    this.#values.exposed[v >>> OFFSET_BITS] = 1
+    return new Uint8Array(this.#values.u8[v >>> OFFSET_BITS].buffer, ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES, r[ri + VLEN])
   }
 
   #entryAt (a: number, key: string): StoreEntry {
-    const info = this.#info(a)
+    const info = this.#field(a, INFO)
     const ver = this.#field(a, VER)
     const entry: StoreEntry = {
       key,
@@ -780,12 +783,12 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   // ---------------------------------------------------------------- internals: lookup
 
-  /** Address of the record holding `key` (hash `h`): live, expired or tombstone; -1 when absent. */
+  /** Address of the entry holding `key` (hash `h`): live, expired or tombstone; -1 when absent. */
   #find (key: string, h: number): number {
     const table = this.#table
     const mask = this.#tableMask
-    const i32 = this.#arena.i32
-    const u8 = this.#arena.u8
+    const i32 = this.#entries.i32
+    const u8 = this.#entries.u8
     const metaBytes = this.#metaBytes
     const n = key.length
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -804,10 +807,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         if ((info & KEY_BYTES) !== n * 2) continue
         while (j < n && (buf[p] | (buf[p + 1] << 8)) === key.charCodeAt(j)) { j++; p += 2 }
       }
-      if (j === n) {
-        this.#foundCell = i
-        return a
-      }
+      if (j === n) return a
     }
   }
 
@@ -816,7 +816,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
     const a = this.#find(key, hashKey(key, this.#seed))
     if (a < 0) return -1
-    const info = this.#info(a)
+    const info = this.#field(a, INFO)
     if ((info & (TOMBSTONE | EXPIRES)) === 0) return a
     if (this.#aliveOnRead(a, info, false)) return a
     if (this.#pendingKeys.length > 0) this.#flush()
@@ -824,7 +824,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   }
 
   /**
-   * For a record flagged tombstone or expiring: false for a tombstone; removes an expired entry and
+   * For an entry flagged tombstone or expiring: false for a tombstone; removes an expired entry and
    * returns false; otherwise true, refreshing the idle deadline when `use`.
    */
   #aliveOnRead (a: number, info: number, use: boolean): boolean {
@@ -834,25 +834,25 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       this.#remove(a, 'expire')
       return false
     }
-    if (use && this.#maxIdleMs > 0) this.#arena.f64[a >>> OFFSET_BITS][(a & OFFSET_MASK) + IDLE_UNTIL] = now + this.#maxIdleMs
+    if (use && this.#maxIdleMs > 0) this.#entries.f64[a >>> OFFSET_BITS][(a & OFFSET_MASK) + IDLE_UNTIL] = now + this.#maxIdleMs
     return true
   }
 
   #isExpired (a: number, info: number, now: number): boolean {
     if ((info & (EXPIRES | TOMBSTONE)) !== EXPIRES) return false
-    const f = this.#arena.f64[a >>> OFFSET_BITS]
+    const f = this.#entries.f64[a >>> OFFSET_BITS]
     const fi = a & OFFSET_MASK
     return now >= f[fi + EXPIRES_AT] || (this.#maxIdleMs > 0 && now >= f[fi + IDLE_UNTIL])
   }
 
   /** The reason to report for a live entry displaced by `cause` (an expired one is reported as expired). */
   #removalReason (a: number, now: number, cause: RemovalReason): RemovalReason | null {
-    const info = this.#info(a)
+    const info = this.#field(a, INFO)
     if ((info & TOMBSTONE) !== 0) return null
     return this.#isExpired(a, info, now) ? 'expire' : cause
   }
 
-  /** Held version of record `a` compared with `v`: negative when `v` is newer. */
+  /** Held version of entry `a` compared with `v`: negative when `v` is newer. */
   #compareHeld (a: number, v: Version): number {
     const physical = this.#time(a, PHYSICAL)
     if (physical !== v.physical) return physical < v.physical ? -1 : 1
@@ -897,90 +897,88 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   // ---------------------------------------------------------------- internals: writing
 
   /**
-   * Appends a record for `key` holding `value` (or a tombstone when null) and the version; it is not yet
-   * live (queue 0) nor indexed. Done before the lookup, so that reading the caller's value bytes and
-   * probing the index overlap their cache misses.
+   * Stores `value` (or a tombstone when null) for `key`: into the entry at `a` when the key is held, else
+   * into a new entry. A displaced live value is reported with `cause`
+   * (or as expired). Evicts to capacity; returns whether the entry is still stored.
    */
-  #append (key: string, h: number, latin1: boolean, keyBytes: number, value: Uint8Array | null,
-    physical: number, logical: number, writer: number): number {
-    const vlen = value === null ? 0 : value.byteLength
-    const metaBytes = this.#metaBytes
-    const a = this.#arena.allocate(align8(metaBytes + keyBytes + vlen))
-    const c = a >>> OFFSET_BITS
-    const r = this.#arena.i32[c]
-    const buf = this.#arena.u8[c]
-    const ri = (a & OFFSET_MASK) << 1
-    let p = ((a & OFFSET_MASK) << 3) + metaBytes
-    if (value !== null) {
-      const v = p + keyBytes
-      if (vlen <= 32) for (let i = 0; i < vlen; i++) buf[v + i] = value[i]
-      else buf.set(value, v)
-    }
-    r[ri + HASH] = h
-    r[ri + VLEN] = vlen
-    r[ri + INFO] = keyBytes | (latin1 ? LATIN1 : 0) | (value === null ? TOMBSTONE : 0)
-    r[ri + VER] = logical | (writer << 16)
-    this.#arena.f64[c][(a & OFFSET_MASK) + PHYSICAL] = physical
-    if (latin1) {
-      for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i)
-    } else {
-      for (let i = 0; i < key.length; i++) {
-        const code = key.charCodeAt(i)
-        buf[p++] = code & 0xff
-        buf[p++] = code >>> 8
-      }
-    }
+  #write (key: string, h: number, latin1: boolean, keyBytes: number, value: Uint8Array | null,
+    physical: number, logical: number, writer: number, expiresAt: number, now: number, a: number,
+    cause: RemovalReason): boolean {
+    const tombstone = value === null
+    const vlen = tombstone ? 0 : value.byteLength
     this.#writerRefs[writer]++ // before the old version's writer is released: it may be the same one
-    return a
-  }
-
-  /**
-   * Makes the appended record `a` live in place of the record `old` (or as a new key when -1; after a
-   * #find, so `#foundCell` is `old`'s cell), reports a displaced live value with `cause`, then evicts to
-   * capacity. Returns whether `a` is still stored.
-   */
-  #install (a: number, h: number, key: string, old: number, expiresAt: number, now: number, cause: RemovalReason): boolean {
-    const c = a >>> OFFSET_BITS
-    const r = this.#arena.i32[c]
-    const ri = (a & OFFSET_MASK) << 1
-    let info = r[ri + INFO]
-    const tombstone = (info & TOMBSTONE) !== 0
-    let requeue = Q_DEAD // queue of a live entry overwritten by a value (an update keeps its standing)
-    let cell = -1
-    if (old >= 0) {
-      cell = this.#foundCell
-      const oldInfo = this.#info(old)
-      const q = (oldInfo & QUEUE_BITS) >>> QUEUE_SHIFT
-      if ((oldInfo & TOMBSTONE) === 0) {
-        const reason = this.#isExpired(old, oldInfo, now) ? 'expire' : cause
-        if (reason === cause && !tombstone) {
-          requeue = q
-          if (this.#policy === POLICY_WTINYLFU) this.#sketch!.increment(h) // an overwrite is a use
-        }
+    let queue: number
+    if (a < 0) {
+      a = this.#newEntry(key, latin1, keyBytes, h)
+      queue = tombstone ? Q_TOMBSTONES : this.#policy === POLICY_LRU ? Q_PROBATION : Q_WINDOW
+    } else {
+      const r = this.#entries.i32[a >>> OFFSET_BITS]
+      const ri = (a & OFFSET_MASK) << 1
+      const info = r[ri + INFO]
+      const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
+      let update = false // a live value overwritten by a value: a use, it keeps its standing
+      if ((info & TOMBSTONE) === 0) {
+        const reason = this.#isExpired(a, info, now) ? 'expire' : cause
+        update = reason === cause && !tombstone
         this.#removals[reason]++
         if (this.#onRemove !== undefined) this.#notify(key, reason)
         this.#live--
-        if ((oldInfo & EXPIRES) !== 0) this.#expiring--
+        if ((info & EXPIRES) !== 0) this.#expiring--
       } else {
         this.#tombstones--
       }
-      const oldWeight = this.#weight(old)
-      this.#unlink(old, q, oldWeight)
+      const oldWeight = (info & KEY_BYTES) + r[ri + VLEN] + ENTRY_OVERHEAD_BYTES
       this.#bytes -= oldWeight
-      this.#releaseWriter(this.#field(old, VER) >>> 16)
-    } else if (this.#tableCount + 1 > (this.#tableMask + 1) * MAX_LOAD) {
-      this.#growTable()
+      this.#releaseWriter(r[ri + VER] >>> 16)
+      const v = r[ri + VALUE]
+      if (update && v >= 0 && (info & EXPOSED) === 0 && align8(VALUE_HEADER_BYTES + vlen) === align8(VALUE_HEADER_BYTES + r[ri + VLEN])) {
+        // Nobody has seen the old value: overwrite it in place.
+        copyBytes(value!, this.#values.u8[v >>> OFFSET_BITS], ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES)
+        r[ri + VLEN] = vlen
+      } else {
+        if (v >= 0) this.#killValue(v, r[ri + VLEN])
+        r[ri + VALUE] = -1
+        r[ri + VLEN] = 0
+        if (vlen > 0) this.#appendValue(a, value!)
+        r[ri + INFO] = info & ~EXPOSED
+      }
+      if (update && this.#policy === POLICY_WTINYLFU) {
+        this.#sketch!.increment(h) // an overwrite is a use
+        if (q === Q_PROBATION || q === Q_PROTECTED) {
+          this.#unlink(a, q, oldWeight)
+          queue = Q_PROTECTED
+        } else {
+          this.#unlink(a, q, oldWeight)
+          queue = Q_WINDOW
+        }
+      } else {
+        this.#unlink(a, q, oldWeight)
+        queue = tombstone ? Q_TOMBSTONES : this.#policy === POLICY_LRU ? Q_PROBATION : Q_WINDOW
+      }
     }
 
-    const f = this.#arena.f64[c]
+    const c = a >>> OFFSET_BITS
+    const r = this.#entries.i32[c]
+    const f = this.#entries.f64[c]
+    const ri = (a & OFFSET_MASK) << 1
     const fi = a & OFFSET_MASK
-    const weight = (info & KEY_BYTES) + r[ri + VLEN] + ENTRY_OVERHEAD_BYTES
-    this.#bytes += weight
-    let queue: number
     if (tombstone) {
+      if (r[ri + VALUE] >= 0) {
+        this.#killValue(r[ri + VALUE], r[ri + VLEN])
+        r[ri + VALUE] = -1
+        r[ri + VLEN] = 0
+      }
+    } else if (r[ri + VALUE] < 0 && vlen > 0) {
+      this.#appendValue(a, value)
+    }
+    r[ri + VLEN] = vlen
+    r[ri + VER] = logical | (writer << 16)
+    f[fi + PHYSICAL] = physical
+    let info = r[ri + INFO] & ~(TOMBSTONE | EXPIRES | QUEUE_BITS)
+    if (tombstone) {
+      info |= TOMBSTONE
       f[fi + EXPIRES_AT] = now + this.#graceMs
       this.#tombstones++
-      queue = Q_TOMBSTONES
     } else {
       f[fi + EXPIRES_AT] = expiresAt
       if (this.#maxIdleMs > 0) {
@@ -991,104 +989,78 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       }
       if ((info & EXPIRES) !== 0) this.#expiring++
       this.#live++
-      if (this.#policy === POLICY_LRU) {
-        queue = Q_PROBATION
-      } else {
-        if (this.#live > this.#sketch!.capacity && this.#maxEntries === Infinity) this.#sketch!.ensureCapacity(this.#live)
-        queue = requeue === Q_PROBATION || requeue === Q_PROTECTED ? Q_PROTECTED : Q_WINDOW
+      if (this.#policy === POLICY_WTINYLFU && this.#live > this.#sketch!.capacity && this.#maxEntries === Infinity) {
+        this.#sketch!.ensureCapacity(this.#live)
       }
     }
     r[ri + INFO] = info
+    const weight = keyBytes + vlen + ENTRY_OVERHEAD_BYTES
+    this.#bytes += weight
     this.#linkTail(a, queue, weight)
-    if (old >= 0) {
-      this.#table[2 * cell + 1] = a
-      this.#arena.kill(old, this.#recordBytes(old))
-    } else {
-      this.#tableInsert(a, h)
-    }
     if (queue === Q_PROTECTED) this.#demoteProtectedOverflow()
 
     if (this.#bytes > this.#maxBytes || this.#live + this.#tombstones > this.#maxEntries || this.#overWindow()) {
       if (this.#policy === POLICY_WTINYLFU) this.#evictWTinyLfu(now)
       else this.#evictLru(now, a)
     }
-    return (this.#info(a) & QUEUE_BITS) !== 0
+    return (this.#field(a, INFO) & QUEUE_BITS) !== 0
   }
 
-  /**
-   * True when the live value at `a` may be overwritten in place by a value of `valueBytes`: no view of it
-   * was ever handed out, it has not expired, and the new record has the same (aligned) length.
-   */
-  #rewritable (a: number, keyBytes: number, valueBytes: number, now: number): boolean {
-    const info = this.#info(a)
-    if ((info & (EXPOSED | TOMBSTONE)) !== 0) return false
-    if ((info & EXPIRES) !== 0 && this.#isExpired(a, info, now)) return false
-    return align8(this.#metaBytes + keyBytes + valueBytes) === this.#recordBytes(a)
-  }
-
-  /** Overwrites the live, never-exposed value at `a` in place (see #rewritable): an update, counted as a use. */
-  #rewrite (a: number, h: number, key: string, value: Uint8Array, physical: number, logical: number,
-    writer: number, expiresAt: number, now: number): boolean {
+  /** Appends an entry record for `key` (not linked in any queue yet) and indexes it. */
+  #newEntry (key: string, latin1: boolean, keyBytes: number, h: number): number {
+    if (this.#tableCount + 1 > (this.#tableMask + 1) * MAX_LOAD) this.#growTable()
+    const a = this.#entries.allocate(align8(this.#metaBytes + keyBytes))
     const c = a >>> OFFSET_BITS
-    const r = this.#arena.i32[c]
+    const r = this.#entries.i32[c]
     const ri = (a & OFFSET_MASK) << 1
-    const f = this.#arena.f64[c]
-    const fi = a & OFFSET_MASK
-    const info = r[ri + INFO]
-    const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-    const keyBytes = info & KEY_BYTES
-    const oldWeight = keyBytes + r[ri + VLEN] + ENTRY_OVERHEAD_BYTES
-    this.#removals.set++
-    if (this.#onRemove !== undefined) this.#notify(key, 'set')
-    this.#writerRefs[writer]++
-    this.#releaseWriter(r[ri + VER] >>> 16)
-    const vlen = value.byteLength
-    const buf = this.#arena.u8[c]
-    const p = ((a & OFFSET_MASK) << 3) + this.#metaBytes + keyBytes
-    if (vlen <= 32) for (let i = 0; i < vlen; i++) buf[p + i] = value[i]
-    else buf.set(value, p)
-    r[ri + VLEN] = vlen
-    r[ri + VER] = logical | (writer << 16)
-    f[fi + PHYSICAL] = physical
-    f[fi + EXPIRES_AT] = expiresAt
-    let next = info & ~EXPIRES
-    if (this.#maxIdleMs > 0) {
-      f[fi + IDLE_UNTIL] = now + this.#maxIdleMs
-      next |= EXPIRES
-    } else if (expiresAt !== Infinity) {
-      next |= EXPIRES
+    r[ri + PREV] = -1
+    r[ri + NEXT] = -1
+    r[ri + VALUE] = -1
+    r[ri + VLEN] = 0
+    r[ri + INFO] = keyBytes | (latin1 ? LATIN1 : 0)
+    r[ri + VER] = 0
+    const buf = this.#entries.u8[c]
+    let p = ((a & OFFSET_MASK) << 3) + this.#metaBytes
+    if (latin1) {
+      for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i)
+    } else {
+      for (let i = 0; i < key.length; i++) {
+        const code = key.charCodeAt(i)
+        buf[p++] = code & 0xff
+        buf[p++] = code >>> 8
+      }
     }
-    if ((info & EXPIRES) !== 0) this.#expiring--
-    if ((next & EXPIRES) !== 0) this.#expiring++
-    r[ri + INFO] = next
-    const weight = keyBytes + vlen + ENTRY_OVERHEAD_BYTES
-    this.#bytes += weight - oldWeight
-    this.#qBytes[q] += weight - oldWeight
-    if (this.#policy === POLICY_WTINYLFU) {
-      this.#sketch!.increment(h)
-      if (q === Q_PROBATION) this.#promote(a)
-      else if (this.#qTail[q] !== a) this.#moveToTail(a, q)
-      if (q === Q_PROTECTED && weight > oldWeight) this.#demoteProtectedOverflow()
-    } else if (this.#qTail[q] !== a) {
-      this.#moveToTail(a, q)
-    }
-    if (this.#bytes > this.#maxBytes || this.#overWindow()) {
-      if (this.#policy === POLICY_WTINYLFU) this.#evictWTinyLfu(now)
-      else this.#evictLru(now, a)
-    }
-    return (this.#info(a) & QUEUE_BITS) !== 0
+    this.#tableInsert(a, h)
+    return a
   }
 
-  /** Removes the record at `a` entirely, reporting `reason` (null: a tombstone, not reported). */
+  /** Appends a value record owned by entry `a` and points the entry at it. */
+  #appendValue (a: number, value: Uint8Array): void {
+    const v = this.#values.allocate(align8(VALUE_HEADER_BYTES + value.byteLength))
+    const c = v >>> OFFSET_BITS
+    const o = (v & OFFSET_MASK) << 3
+    this.#values.i32[c][o >>> 2] = a
+    copyBytes(value, this.#values.u8[c], o + VALUE_HEADER_BYTES)
+    this.#setField(a, VALUE, v)
+  }
+
+  /** Marks the value record at `v` (holding `vlen` bytes) dead. */
+  #killValue (v: number, vlen: number): void {
+    const length = align8(VALUE_HEADER_BYTES + vlen)
+    this.#values.i32[v >>> OFFSET_BITS][(v & OFFSET_MASK) << 1] = -length
+    this.#values.kill(v, length)
+  }
+
+  /** Removes the entry at `a` entirely, reporting `reason` (null: a tombstone, not reported). */
   #remove (a: number, reason: RemovalReason | null): void {
-    const info = this.#info(a)
+    const info = this.#field(a, INFO)
     if (reason !== null) {
       this.#removals[reason]++
       if (this.#onRemove !== undefined) this.#notify(this.#decodeKey(a), reason)
     }
     const weight = this.#weight(a)
     this.#unlink(a, (info & QUEUE_BITS) >>> QUEUE_SHIFT, weight)
-    this.#tableDelete(a)
+    this.#tableDelete(a, this.#hashAt(a))
     this.#releaseWriter(this.#field(a, VER) >>> 16)
     this.#bytes -= weight
     if ((info & TOMBSTONE) !== 0) {
@@ -1097,19 +1069,19 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       this.#live--
       if ((info & EXPIRES) !== 0) this.#expiring--
     }
-    this.#arena.kill(a, this.#recordBytes(a)) // last: it may drop the chunk
+    const v = this.#field(a, VALUE)
+    if (v >= 0) this.#killValue(v, this.#field(a, VLEN))
+    this.#entries.kill(a, align8(this.#metaBytes + (info & KEY_BYTES))) // last: it may drop the chunk
   }
 
-  /** Compaction copied the live record at `from` to `to`: repoint the index and the queue, mark `from` dead. */
-  #moved (from: number, to: number): void {
-    const h = this.#hashOf(to)
+  /** Compaction copied the live entry at `from` to `to`: repoint the index, the queue and its value. */
+  #entryMoved (from: number, to: number): void {
     const table = this.#table
     const mask = this.#tableMask
-    let i = h & mask
+    let i = this.#hashAt(to) & mask
     while (table[2 * i + 1] !== from) i = (i + 1) & mask
     table[2 * i + 1] = to
-    const info = this.#info(to) & ~EXPOSED // views point at the old copy: this one was never handed out
-    this.#setField(to, INFO, info)
+    const info = this.#field(to, INFO)
     const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
     const prev = this.#field(to, PREV)
     const next = this.#field(to, NEXT)
@@ -1117,7 +1089,18 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     else this.#qHead[q] = to
     if (next >= 0) this.#setField(next, PREV, to)
     else this.#qTail[q] = to
+    const v = this.#field(to, VALUE)
+    if (v >= 0) this.#values.i32[v >>> OFFSET_BITS][(v & OFFSET_MASK) << 1] = to
     this.#setField(from, INFO, info & ~QUEUE_BITS)
+  }
+
+  /** Compaction copied the live value record at `from` to `to`: repoint its entry, mark `from` dead. */
+  #valueMoved (from: number, to: number): void {
+    const a = this.#values.i32[to >>> OFFSET_BITS][(to & OFFSET_MASK) << 1]
+    this.#setField(a, VALUE, to)
+    // Views point at the old copy: the new one was never handed out.
+    this.#setField(a, INFO, this.#field(a, INFO) & ~EXPOSED)
+    this.#values.i32[from >>> OFFSET_BITS][(from & OFFSET_MASK) << 1] = -align8(VALUE_HEADER_BYTES + this.#field(a, VLEN))
   }
 
   // ---------------------------------------------------------------- internals: policies
@@ -1183,7 +1166,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       } else if (candidate < 0) {
         evict = victim
         victim = this.#field(evict, NEXT)
-      } else if (this.#admit(this.#hashOf(candidate), this.#hashOf(victim))) {
+      } else if (this.#admit(this.#hashAt(candidate), this.#hashAt(victim))) {
         evict = victim
         victim = this.#field(evict, NEXT)
       } else {
@@ -1192,7 +1175,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         this.#admissionRejections++
       }
       if (evict < 0) throw new Error('meshcache invariant violated: LocalStore over capacity with nothing to evict')
-      this.#remove(evict, this.#isExpired(evict, this.#info(evict), now) ? 'expire' : 'evict')
+      this.#remove(evict, this.#isExpired(evict, this.#field(evict, INFO), now) ? 'expire' : 'evict')
     }
   }
 
@@ -1214,7 +1197,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         this.#dropOldestTombstone()
         continue
       }
-      this.#remove(victim, this.#isExpired(victim, this.#info(victim), now) ? 'expire' : 'evict')
+      this.#remove(victim, this.#isExpired(victim, this.#field(victim, INFO), now) ? 'expire' : 'evict')
     }
   }
 
@@ -1238,7 +1221,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   // ---------------------------------------------------------------- internals: queues
 
   #linkTail (a: number, q: number, weight: number): void {
-    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    const r = this.#entries.i32[a >>> OFFSET_BITS]
     const ri = (a & OFFSET_MASK) << 1
     const tail = this.#qTail[q]
     r[ri + PREV] = tail
@@ -1251,9 +1234,10 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#qBytes[q] += weight
   }
 
-  /** Takes `a` out of queue `q`; its queue bits become 0 (dead) until it is linked again. */
+  /** Takes `a` out of queue `q` (a no-op for a new entry in no queue); its queue bits become 0 (dead). */
   #unlink (a: number, q: number, weight: number): void {
-    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    if (q === Q_DEAD) return
+    const r = this.#entries.i32[a >>> OFFSET_BITS]
     const ri = (a & OFFSET_MASK) << 1
     const prev = r[ri + PREV]
     const next = r[ri + NEXT]
@@ -1268,7 +1252,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /** Moves `a` (in queue `q`, not its tail) to the MRU end. */
   #moveToTail (a: number, q: number): void {
-    const r = this.#arena.i32[a >>> OFFSET_BITS]
+    const r = this.#entries.i32[a >>> OFFSET_BITS]
     const ri = (a & OFFSET_MASK) << 1
     const prev = r[ri + PREV]
     const next = r[ri + NEXT]
@@ -1294,7 +1278,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#tableCount++
   }
 
-  /** Doubles the table (hashes are in the table: no record is read). */
+  /** Doubles the table (hashes are in the table: no entry is read). */
   #growTable (): void {
     const old = this.#table
     const cells = (this.#tableMask + 1) * 2
@@ -1314,10 +1298,10 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   }
 
   /** Linear-probing deletion by backward shift (no tombstones in the table). */
-  #tableDelete (a: number): void {
+  #tableDelete (a: number, h: number): void {
     const table = this.#table
     const mask = this.#tableMask
-    let i = this.#hashOf(a) & mask
+    let i = h & mask
     while (table[2 * i + 1] !== a) i = (i + 1) & mask
     let j = i
     for (;;) {
@@ -1371,9 +1355,9 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   #writeMaintenance (now: number, writtenBytes: number): void {
     if (this.#qCount[Q_TOMBSTONES] > 0 || this.#expiring > 0) this.#sweepSome(SWEEP_STEPS_PER_WRITE, now)
-    if (this.#arena.needsCompaction()) {
-      this.#arena.compact(Math.max(MIN_COMPACT_BUDGET, COMPACT_BUDGET_PER_WRITTEN_BYTE * (writtenBytes + this.#metaBytes)))
-    }
+    const budget = Math.max(MIN_COMPACT_BUDGET, COMPACT_BUDGET_PER_WRITTEN_BYTE * (writtenBytes + this.#metaBytes))
+    if (this.#values.needsCompaction()) this.#values.compact(budget)
+    if (this.#entries.needsCompaction()) this.#entries.compact(budget)
   }
 
   #readMaintenance (): void {
@@ -1384,8 +1368,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   }
 
   /**
-   * Collects due tombstones (oldest first), then checks live records for expiry from the sweep cursor;
-   * `maxWork` records in all. Returns how many it removed.
+   * Collects due tombstones (oldest first), then checks live entries for expiry from the sweep cursor;
+   * `maxWork` entries in all. Returns how many it removed.
    */
   #sweepSome (maxWork: number, now: number): number {
     let removed = 0
@@ -1400,7 +1384,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
     let restarted = false
     while (work < maxWork && this.#expiring > 0) {
-      const a = this.#arena.next(this.#sweepCursor)
+      const a = this.#entries.next(this.#sweepCursor)
       if (a < 0) {
         if (restarted) break
         restarted = true
@@ -1408,7 +1392,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         continue
       }
       work++
-      if (this.#isExpired(a, this.#info(a), now)) {
+      if (this.#isExpired(a, this.#field(a, INFO), now)) {
         this.#remove(a, 'expire')
         removed++
       }
@@ -1446,9 +1430,9 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   }
 
   #decodeKey (a: number): string {
-    const info = this.#info(a)
+    const info = this.#field(a, INFO)
     const bytes = info & KEY_BYTES
-    const buf = this.#arena.u8[a >>> OFFSET_BITS]
+    const buf = this.#entries.u8[a >>> OFFSET_BITS]
     const start = ((a & OFFSET_MASK) << 3) + this.#metaBytes
     if ((info & LATIN1) !== 0) {
       if (bytes <= 32) {
@@ -1464,11 +1448,11 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   }
 
   #keyStartsWith (a: number, prefix: string): boolean {
-    const info = this.#info(a)
+    const info = this.#field(a, INFO)
     const latin1 = (info & LATIN1) !== 0
     const chars = latin1 ? info & KEY_BYTES : (info & KEY_BYTES) >>> 1
     if (prefix.length > chars) return false
-    const buf = this.#arena.u8[a >>> OFFSET_BITS]
+    const buf = this.#entries.u8[a >>> OFFSET_BITS]
     const start = ((a & OFFSET_MASK) << 3) + this.#metaBytes
     for (let i = 0; i < prefix.length; i++) {
       const code = latin1 ? buf[start + i] : buf[start + 2 * i] | (buf[start + 2 * i + 1] << 8)
@@ -1476,6 +1460,13 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
     return true
   }
+}
+
+/** Copies all of `src` into `dst` at `at`; a plain loop beats `set()` for short values. */
+function copyBytes (src: Uint8Array, dst: Uint8Array, at: number): void {
+  const n = src.byteLength
+  if (n <= 32) for (let i = 0; i < n; i++) dst[at + i] = src[i]
+  else dst.set(src, at)
 }
 
 function decodeCodes (codes: Uint8Array | Uint16Array): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { hashKey, isLatin1, storedKeyBytes, utf8Length } from '../../src/storage/key.js'
+import { hashKey, hashStoredKey, isLatin1, storedKeyBytes, utf8Length } from '../../src/storage/key.js'
 
 describe('hashKey', () => {
   it('is a deterministic 32-bit integer that depends on the seed', () => {
@@ -41,5 +41,20 @@ describe('stored key bytes', () => {
       expect(utf8Length(key)).toBe(Buffer.byteLength(key, 'utf8'))
       expect(storedKeyBytes(key)).toBeLessThanOrEqual(2 * utf8Length(key))
     }), { seed: 11, numRuns: 500 })
+  })
+})
+
+describe('hashStoredKey', () => {
+  it('hashes stored Latin-1 and UTF-16LE bytes exactly like hashKey hashes the string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', minLength: 1 }), fc.integer(), (key, seed) => {
+      const latin1 = isLatin1(key)
+      const buf = new Uint8Array(3 + storedKeyBytes(key))
+      for (let i = 0; i < key.length; i++) {
+        const c = key.charCodeAt(i)
+        if (latin1) buf[3 + i] = c
+        else { buf[3 + 2 * i] = c & 0xff; buf[4 + 2 * i] = c >>> 8 }
+      }
+      expect(hashStoredKey(buf, 3, key.length, latin1, seed)).toBe(hashKey(key, seed))
+    }), { seed: 5, numRuns: 500 })
   })
 })
