@@ -23,7 +23,7 @@ export interface SwimOptions {
    * @default true
    */
   reliableProbeFallback?: boolean
-  /** Each update is retransmitted `retransmitMult * ceil(log10(n + 1))` times. @default lan 4, local 3, wan 4 */
+  /** Each update is retransmitted `retransmitMult * ceil(log10(n + 1))` times. @default lan 3, local 2, wan 3 */
   retransmitMult?: number
   /** Shortest suspicion timeout = `suspicionMult * max(1, log10(n)) * probeIntervalMs`. @default lan 2, local 3, wan 3 */
   suspicionMult?: number
@@ -75,7 +75,7 @@ const LAN: PresetValues = {
   probeTimeoutMs: 500,
   indirectChecks: 3,
   reliableProbeFallback: true,
-  retransmitMult: 4,
+  retransmitMult: 3,
   suspicionMult: 2,
   suspicionMaxMult: 6,
   suspicionConfirmations: 3,
@@ -97,7 +97,7 @@ const PRESETS: Record<MembershipPreset, PresetValues> = {
     probeIntervalMs: 200,
     probeTimeoutMs: 100,
     indirectChecks: 2,
-    retransmitMult: 3,
+    retransmitMult: 2,
     suspicionMult: 3,
     pushPullIntervalMs: 10_000,
     pushPullTimeoutMs: 2_000,

@@ -279,6 +279,10 @@ export class MembershipNode implements TransportHandlers {
 
   handleMessage (from: Address, payload: Uint8Array): void {
     if (this.#stopped) return
+    if (payload.byteLength > this.#transport.maxDatagramBytes) {
+      this.#drop(from, 'frame-too-large', `datagram of ${payload.byteLength} bytes, over ${this.#transport.maxDatagramBytes}`)
+      return
+    }
     const msg = this.#decode(from, payload)
     if (msg === undefined) return
     if (msg.type === 'push-pull-request' || msg.type === 'push-pull-reply') { this.#drop(from, 'unexpected-type', `${msg.type} arrived as a datagram`); return }

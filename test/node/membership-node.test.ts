@@ -154,13 +154,15 @@ describe('MembershipNode on the simulator', () => {
       evil!.send('n1', new Uint8Array(0))
     }
     evil!.request('n1', Uint8Array.of(1, 2, 3), 1000, () => {})
+    mesh.node('n1').handleMessage('evil', new Uint8Array(1500))
     mesh.sim.runFor(2_000)
     const c = mesh.node('n1').counters()
     expect(c.malformed).toEqual({
       'unknown-version': 5, // wrong version byte
       'not-membership': 6, // a key-value frame, five times by datagram and once as a request
       'unexpected-type': 5, // a push-pull reply sent as a datagram
-      truncated: 15 // a cut varint, a cut ping, an empty payload
+      truncated: 15, // a cut varint, a cut ping, an empty payload
+      'frame-too-large': 1 // over the transport's datagram size
     })
     const warnings = logger.records.filter((r) => r.level === 'warn' && r.fields.host === 'n1')
     expect(warnings.filter((r) => r.msg.includes('unknown protocol version'))).toHaveLength(1)
