@@ -47,6 +47,9 @@ interface SimArgs {
   seedGiven: boolean
 }
 
+const SCENARIO_FILE_KEYS = new Set(['peers', 'seed', 'loss', 'crash', 'pause', 'partition', 'lifeguard', 'durationSeconds',
+  'warmupSeconds', 'preset', 'latencyMs', 'jitterMs'])
+
 const VALUE_FLAGS = new Set(['peers', 'seed', 'loss', 'crash', 'pause', 'duration', 'warmup', 'preset', 'latency', 'jitter', 'svg', 'history'])
 
 /** Parses the arguments after `sim`; throws InvalidOptionError with a message for the user. */
@@ -86,6 +89,10 @@ export function parseSimArgs (argv: readonly string[], randomSeed: () => number)
     if (typeof file.scenario !== 'string') throw new InvalidOptionError(`scenario file ${scenario} must name its "scenario" (e.g. "membership")`)
     scenario = file.scenario
     const { scenario: _ignored, ...rest } = file
+    const unknown = Object.keys(rest).filter((k) => !SCENARIO_FILE_KEYS.has(k))
+    if (unknown.length > 0) {
+      throw new InvalidOptionError(`scenario file ${scenario}: unknown option(s) ${unknown.join(', ')}; known: ${[...SCENARIO_FILE_KEYS].join(', ')}`)
+    }
     options = rest as MembershipScenarioInit
   }
   if (scenario !== 'membership') throw new InvalidOptionError(`unknown scenario '${scenario}'; available: membership`)

@@ -44,6 +44,13 @@ describe('meshcache sim', () => {
     expect(args.options).toMatchObject({ peers: 10, loss: 0.05, seed: 9 })
   })
 
+  it('refuses a scenario file with an unknown option instead of ignoring it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshcache-sim-'))
+    const file = join(dir, 's.json')
+    writeFileSync(file, JSON.stringify({ scenario: 'membership', peer: 300 }))
+    expect(() => parseSimArgs([file], () => 1)).toThrow(/unknown option\(s\) peer/)
+  })
+
   it('chooses a seed when none is given and prints how to replay it', () => {
     const args = parseSimArgs(['membership', '--partition'], () => 1234)
     expect(args.options.seed).toBe(1234)
