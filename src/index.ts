@@ -7,6 +7,25 @@ export * from './errors.js'
 export * from './env/index.js'
 export type { Address, Transport, TransportHandlers, TransportErrorCode } from './transport/transport.js'
 export { TransportError } from './transport/transport.js'
-export { DecodeError, EncodeError, WIRE_VERSION, DEFAULT_WIRE_LIMITS } from './wire/codec.js'
-export type { WireLimits, DecodeErrorReason } from './wire/codec.js'
+export {
+  WIRE_VERSION, DEFAULT_WIRE_LIMITS, DecodeError, EncodeError, resolveWireLimits, encodeMessage, decodeMessage, MessageType
+} from './wire/index.js'
+export type { WireLimits, DecodeErrorReason, Message, MessageTypeName, ValueVersion, ReplyStatus } from './wire/index.js'
+export {
+  LocalStore, ENTRY_OVERHEAD_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_KEY_BYTES, EVICTION_POLICIES,
+  Hlc, compareTimestamps, compareVersions
+} from './storage/index.js'
+export type {
+  LocalStoreInit, EvictionPolicy, RemovalReason, StoreEntry, SetOptions, ScanOptions, ScanResult, StoreStats, HlcTimestamp, Version
+} from './storage/index.js'
+export { createHashRing, HashRing, DEFAULT_VNODES, createRingCache, RingCache, RING_SIZE } from './ring/index.js'
+export type { HashRingInit, RingRange, RingCacheInit } from './ring/index.js'
+export { resolveSwimConfig, presetConfig, MEMBERSHIP_PRESETS } from './membership/index.js'
+export type {
+  SwimOptions, SwimConfig, MembershipPreset, MemberInfo, MemberEvent, MemberEventType, MemberEventReason, LocalHealth
+} from './membership/index.js'
+export { MembershipNode } from './node/membership-node.js'
+export type { MembershipNodeInit, MembershipCounters, JoinResult } from './node/membership-node.js'
 export * from './sim/index.js'
+export { runMembershipScenario } from './sim/scenarios/membership.js'
+export type { MembershipScenarioInit, MembershipReport, MembershipRun } from './sim/scenarios/membership.js'

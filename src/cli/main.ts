@@ -35,7 +35,7 @@ export function version (): string {
 export const HELP = `meshcache — a peer-to-peer cache mesh for Node.js
 
 Usage:
-  meshcache start [options]          run a mesh peer until SIGINT/SIGTERM (coming in a later release)
+  meshcache start [options]          run a mesh peer (not in this release: see the README's status table)
   meshcache sim SCENARIO [options]   run a deterministic simulation of a whole mesh
   meshcache get|set|del|members|ring|stats ... [--http URL]   talk to a running peer (later release)
   meshcache help                     this text
@@ -58,6 +58,16 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
     case '-v':
       io.out(version() + '\n')
       return 0
+    case 'start':
+    case 'get':
+    case 'set':
+    case 'del':
+    case 'members':
+    case 'ring':
+    case 'stats':
+      io.err(`meshcache ${command}: not implemented in ${version()} yet. This release ships the store, the ring, the ` +
+        'simulator and membership; run `meshcache sim membership` to see the mesh protocol at work.\n')
+      return 1
     case 'sim': {
       const { simCommand } = await import('./sim.js')
       return await simCommand(rest, io)

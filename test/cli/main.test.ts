@@ -22,3 +22,11 @@ describe('meshcache CLI', () => {
     expect(c.err.join('')).toMatch(/unknown command 'frobnicate'/)
   })
 })
+
+describe('commands of later releases', () => {
+  it('say plainly that they are not implemented yet, with a non-zero exit code', async () => {
+    const c = capture()
+    expect(await main(['start'], c.io)).toBe(1)
+    expect(c.err.join('')).toMatch(/meshcache start: not implemented in .* yet/)
+  })
+})
