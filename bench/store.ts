@@ -39,9 +39,13 @@ function memoryNow (): number {
   return m.heapUsed + m.arrayBuffers
 }
 
-/** `key:000000000042`: 16 ASCII characters, built fresh on every call. */
+/**
+ * `key:000000000042`: 16 ASCII characters, a new flat string on every call, decoded from bytes as a server
+ * decodes a key from a request (`'key:' + n` alone would make a V8 cons string, whose characters sit one
+ * pointer further away).
+ */
 function makeKey (i: number): string {
-  return 'key:' + String(i).padStart(KEY_BYTES - 4, '0')
+  return Buffer.from('key:' + String(i).padStart(KEY_BYTES - 4, '0'), 'latin1').toString('latin1')
 }
 
 function makeKeys (n: number): string[] {
@@ -84,19 +88,28 @@ function median (xs: number[]): number {
   return s[s.length >> 1]
 }
 
-/** Ops per second of `round()` (which performs `ops` operations), median over `rounds` after one warm-up. */
-function opsPerSecond (rounds: number, ops: number, setup: () => void, round: () => number): number {
-  const rates: number[] = []
+/**
+ * Ops per second of two competitors, measured in alternating rounds (so both see the same machine load;
+ * the machine is shared), after one warm-up round each. Returns the median rate of each.
+ */
+function alternate (rounds: number, ops: number,
+  a: { setup: () => void, round: () => number }, b: { setup: () => void, round: () => number }): [number, number] {
+  const ratesA: number[] = []
+  const ratesB: number[] = []
   let sink = 0
-  for (let r = 0; r <= rounds; r++) {
-    setup()
+  const time = (side: { setup: () => void, round: () => number }): number => {
+    side.setup()
     const t0 = process.hrtime.bigint()
-    sink += round()
-    const ns = Number(process.hrtime.bigint() - t0)
-    if (r > 0) rates.push(ops / (ns / 1e9))
+    sink += side.round()
+    return ops / (Number(process.hrtime.bigint() - t0) / 1e9)
+  }
+  for (let r = 0; r <= rounds; r++) {
+    const ra = time(a)
+    const rb = time(b)
+    if (r > 0) { ratesA.push(ra); ratesB.push(rb) }
   }
   if (sink === -1) console.log('unreachable')
-  return median(rates)
+  return [median(ratesA), median(ratesB)]
 }
 
 // One loop function per store type and operation, so each stays monomorphic.
@@ -172,8 +185,7 @@ function throughputSection (n: number, rounds: number): Row[] {
   let store = newStore(n)
   let cache = new LRUCache<string, Uint8Array>({ max: n })
   const pair = (name: string, target: string, ours: () => number, theirs: () => number, setupOurs: () => void, setupTheirs: () => void): void => {
-    const a = opsPerSecond(rounds, n, setupOurs, ours)
-    const b = opsPerSecond(rounds, n, setupTheirs, theirs)
+    const [a, b] = alternate(rounds, n, { setup: setupOurs, round: ours }, { setup: setupTheirs, round: theirs })
     rows.push({ name, ours: a, theirs: b, unit: 'ops/s', higherIsBetter: true, target })
   }
   let order = fillOrder
