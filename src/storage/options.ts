@@ -24,14 +24,14 @@ export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['w-tinylfu', 'lru']
 
 /**
  * Accounted cost of one entry beyond its key and value bytes, in bytes: about what the store really spends
- * per entry outside the key and value, rounded up. Where it goes (measured 73 bytes per entry at 1M
+ * per entry outside the key and value, rounded up. Where it goes (measured 69 bytes per entry at 1M
  * entries of 16-byte keys and 100-byte values, see `bench/store.ts`):
  * - 40 bytes: the entry record's metadata (LRU links, value location and length, flags, version, expiry),
  *   48 with `maxIdleMs`;
  * - 4 bytes: the value record's header (the owning entry's address);
  * - 0–14 bytes: padding of both records to 8 bytes;
  * - 8–17 bytes: the entry's share of the index (8-byte cells, load between 0.35 and 0.7);
- * - 0–16 bytes: its share of the frequency sketch (W-TinyLFU only: 16 four-bit counters per entry,
+ * - 0–8 bytes: its share of the frequency sketch (W-TinyLFU only: 8 four-bit counters per entry,
  *   rounded up to a power of two).
  * A tombstone costs its key bytes plus this constant. Arena garbage (kept under a quarter of the live
  * bytes by the compactor, plus up to two chunks) and partly filled chunks are not charged per entry.
