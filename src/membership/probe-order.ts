@@ -7,8 +7,10 @@
  * k rounds with probability ~e^-k), while each peer still probes every other member once per n - 1 rounds.
  *
  * Views that differ a little (a join not yet heard of) only make the shift approximate for a while.
- * Insert and remove are O(n) array moves (joins and reaps are rare); lookups are binary searches.
+ * Insert and remove are O(n) typed-array moves (joins and reaps are rare); lookups are binary searches.
  */
+import { sharedMemberNumbers } from './member-table.js'
+import type { MemberNumbers } from './member-table.js'
 
 /** The position key of a member in the probe order: a 32-bit hash of its id, the same on every peer. */
 export function probeOrderKey (id: string): number {
@@ -21,46 +23,68 @@ export function probeOrderKey (id: string): number {
 }
 
 export class ProbeOrder {
-  readonly #ids: string[] = []
-  readonly #keys: number[] = []
+  readonly numbers: MemberNumbers
+  /** Member numbers (see member-table.ts) and their keys, sorted by (key, id); typed arrays: 8 bytes a member. */
+  #nums = new Int32Array(16)
+  #keys = new Uint32Array(16)
+  #size = 0
   /** Bumped by every insert and remove, so callers can cache positions. */
   version = 0
 
-  get size (): number { return this.#ids.length }
+  constructor (numbers: MemberNumbers = sharedMemberNumbers) {
+    this.numbers = numbers
+  }
 
-  at (index: number): string { return this.#ids[index] }
+  get size (): number { return this.#size }
+
+  at (index: number): string { return this.numbers.string(this.#nums[index]) }
+
+  /** The member number at `index`. */
+  numberAt (index: number): number { return this.#nums[index] }
 
   /** Position of `id`, or -1. */
   indexOf (id: string): number {
     const i = this.#search(probeOrderKey(id), id)
-    return i < this.#ids.length && this.#ids[i] === id ? i : -1
+    return i < this.#size && this.at(i) === id ? i : -1
   }
 
   insert (id: string): void {
     const key = probeOrderKey(id)
     const i = this.#search(key, id)
-    if (i < this.#ids.length && this.#ids[i] === id) return
-    this.#ids.splice(i, 0, id)
-    this.#keys.splice(i, 0, key)
+    if (i < this.#size && this.at(i) === id) return
+    if (this.#size === this.#nums.length) {
+      const nums = new Int32Array(this.#size * 2)
+      nums.set(this.#nums)
+      this.#nums = nums
+      const keys = new Uint32Array(this.#size * 2)
+      keys.set(this.#keys)
+      this.#keys = keys
+    }
+    this.#nums.copyWithin(i + 1, i, this.#size)
+    this.#keys.copyWithin(i + 1, i, this.#size)
+    this.#nums[i] = this.numbers.number(id)
+    this.#keys[i] = key
+    this.#size++
     this.version++
   }
 
   remove (id: string): void {
     const i = this.indexOf(id)
     if (i < 0) return
-    this.#ids.splice(i, 1)
-    this.#keys.splice(i, 1)
+    this.#nums.copyWithin(i, i + 1, this.#size)
+    this.#keys.copyWithin(i, i + 1, this.#size)
+    this.#size--
     this.version++
   }
 
   /** First position whose (key, id) is >= the given one. */
   #search (key: number, id: string): number {
     let lo = 0
-    let hi = this.#ids.length
+    let hi = this.#size
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
       const k = this.#keys[mid]
-      if (k < key || (k === key && this.#ids[mid] < id)) lo = mid + 1
+      if (k < key || (k === key && this.at(mid) < id)) lo = mid + 1
       else hi = mid
     }
     return lo

@@ -41,6 +41,8 @@ import type {
 import { BroadcastQueue } from './broadcast-queue.js'
 import type { UpdatePriority } from './broadcast-queue.js'
 import { MembershipChecksum } from './checksum.js'
+import { MemberTable, sharedMemberNumbers } from './member-table.js'
+import type { MemberNumbers } from './member-table.js'
 import { resolveSwimConfig } from './config.js'
 import type { MembershipPreset, SwimConfig, SwimOptions } from './config.js'
 import {
@@ -70,19 +72,15 @@ export interface SwimInit extends SwimOptions {
   meta?: Metadata
   /** The incarnation to start from. @default 0 */
   incarnation?: number
+  /**
+   * The string table that numbers member ids and addresses (no protocol meaning; see member-table.ts).
+   * @default sharedMemberNumbers (one per process)
+   */
+  memberNumbers?: MemberNumbers
 }
 
-interface MemberRecord {
-  readonly id: string
-  address: Address
-  meta: Metadata
-  incarnation: number
-  state: MemberState
-  stateChangedAtMs: number
-  suspicion: Suspicion | undefined
-  /** Position in `#deadIds`, or -1. */
-  deadIndex: number
-}
+/** A member as this peer holds it: its number in the member table (see member-table.ts). */
+type MemberRecord = number
 
 type Task =
   | { kind: 'probe' }
@@ -144,10 +142,10 @@ export class Swim {
   }
 
   readonly #random: Random
-  readonly #members = new Map<string, MemberRecord>()
+  readonly #t: MemberTable
   readonly #self: MemberRecord
-  readonly #order = new ProbeOrder()
-  readonly #deadIds: string[] = []
+  readonly #order: ProbeOrder
+  readonly #deadIds: MemberRecord[] = []
   readonly #queue: BroadcastQueue
   readonly #tasks = new TimerHeap<Task>()
   readonly #waiters = new Map<number, Waiter>()
@@ -196,6 +194,9 @@ export class Swim {
     this.maxDatagramBytes = Math.min(init.maxDatagramBytes, MEMBERSHIP_LIMITS.maxDatagramBytes)
     this.#random = init.random
     this.#queue = new BroadcastQueue(this.config.maxBroadcastQueueLength)
+    const numbers = init.memberNumbers ?? sharedMemberNumbers
+    this.#t = new MemberTable(numbers)
+    this.#order = new ProbeOrder(numbers)
     this.#self = this.#addRecord(this.id, this.address, { ...meta }, incarnation, 'alive', 0)
   }
 
@@ -206,7 +207,7 @@ export class Swim {
   start (nowMs: number): void {
     if (this.#started || this.#stopped) return
     this.#started = true
-    this.#self.stateChangedAtMs = nowMs
+    this.#t.setChangedAtMs(this.#self, nowMs)
     const cfg = this.config
     this.#phaseMs = this.#random.int(cfg.probeIntervalMs)
     this.#schedule(this.#nextRoundStart(nowMs, 1), { kind: 'probe' })
@@ -234,10 +235,10 @@ export class Swim {
     if (this.#leaving || this.#stopped) return
     this.#leaving = true
     const self = this.#self
-    this.#setState(self, 'left', self.incarnation, nowMs)
+    this.#setState(self, 'left', this.#t.incarnation(self), nowMs)
     this.#emit('left', 'graceful-leave', self, 'alive', 'local', nowMs, this.id)
     this.#probes.clear()
-    const u: MemberUpdate = { kind: 'left', id: this.id, incarnation: self.incarnation }
+    const u: MemberUpdate = { kind: 'left', id: this.id, incarnation: this.#t.incarnation(self) }
     this.#enqueue(u, 0, nowMs)
   }
 
@@ -260,8 +261,8 @@ export class Swim {
     if (err !== undefined) throw new InvalidOptionError(`meta: ${err}; raise maxMetadataBytes or send less`)
     if (this.#leaving || this.#stopped) return
     const self = this.#self
-    self.meta = { ...meta }
-    this.#setState(self, 'alive', self.incarnation + 1, nowMs)
+    this.#t.setMeta(self, { ...meta })
+    this.#setState(self, 'alive', this.#t.incarnation(self) + 1, nowMs)
     this.#emit('updated', 'metadata-changed', self, 'alive', 'local', nowMs, this.id)
     this.#enqueueSelfAlive(nowMs)
   }
@@ -309,7 +310,7 @@ export class Swim {
   /** The incremental checksum of the view (see checksum.ts). */
   checksum (): string { return this.#checksum.toString() }
 
-  get incarnation (): number { return this.#self.incarnation }
+  get incarnation (): number { return this.#t.incarnation(this.#self) }
 
   /** Alive and suspect members, this one included. */
   get liveMembers (): number { return this.#liveCount }
@@ -320,14 +321,15 @@ export class Swim {
   /** A snapshot of every member this peer knows (itself and tombstones included). O(n). */
   members (): MemberInfo[] {
     const out: MemberInfo[] = []
-    for (const r of this.#members.values()) out.push(snapshot(r))
+    const t = this.#t
+    for (let i = 0; i < t.size; i++) out.push(snapshot(t, t.at(i)))
     return out
   }
 
   /** One member, or undefined. */
   member (id: string): MemberInfo | undefined {
-    const r = this.#members.get(id)
-    return r === undefined ? undefined : snapshot(r)
+    const r = this.#find(id)
+    return r === undefined ? undefined : snapshot(this.#t, r)
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -364,7 +366,7 @@ export class Swim {
       // answer always leads with our current alive record (our refutation, if there was one).
       const ack: OutgoingDatagram = { type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }
       if (this.#selfAliveBytes !== undefined && !this.#leaving) ack.updates.push(this.#selfAliveBytes)
-      return this.#pack(ack, this.#members.get(msg.sourceId))
+      return this.#pack(ack, this.#find(msg.sourceId))
     }
     this.counters.pushPullsServed++
     const changes = this.#mergeState(msg.members, from, nowMs)
@@ -487,10 +489,10 @@ export class Swim {
     let next = this.#nextRoundStart(nowMs, m)
     if (target !== undefined) {
       const seq = this.#nextSeq()
-      const probe: ActiveProbe = { seq, targetId: target.id, startedAtMs: nowMs, intervalMs, timeoutMs, expectedNacks: 0, nacks: 0, indirectSent: false }
+      const probe: ActiveProbe = { seq, targetId: this.#t.id(target), startedAtMs: nowMs, intervalMs, timeoutMs, expectedNacks: 0, nacks: 0, indirectSent: false }
       this.#probes.set(seq, probe)
       this.counters.probes++
-      this.#send(target.address, this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target))
+      this.#send(this.#t.address(target), this.#pack({ type: 'ping', seq, targetId: this.#t.id(target), sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target))
       this.#schedule(nowMs + timeoutMs, { kind: 'probe-timeout', seq, graced: false })
       this.#schedule(nowMs + intervalMs, { kind: 'probe-end', seq, graced: false })
       while (next < nowMs + intervalMs) next += cfg.probeIntervalMs
@@ -512,8 +514,8 @@ export class Swim {
     const offset = probeOffset(round, n)
     for (let i = 0; i < n - 1; i++) {
       const idx = (self + offset + i) % n
-      const r = this.#members.get(order.at(idx))!
-      if (r !== this.#self && (r.state === 'alive' || r.state === 'suspect')) return r
+      const r = order.numberAt(idx)
+      if (r !== this.#self && (this.#t.state(r) === 'alive' || this.#t.state(r) === 'suspect')) return r
     }
     return undefined
   }
@@ -526,16 +528,16 @@ export class Swim {
   #probeTimedOut (seq: number, nowMs: number): void {
     const p = this.#probes.get(seq)
     if (p === undefined) return
-    const target = this.#members.get(p.targetId)
-    if (target === undefined || (target.state !== 'alive' && target.state !== 'suspect')) return
+    const target = this.#find(p.targetId)
+    if (target === undefined || (this.#t.state(target) !== 'alive' && this.#t.state(target) !== 'suspect')) return
     const cfg = this.config
     const remaining = p.startedAtMs + p.intervalMs - nowMs
     if (cfg.reliableProbeFallback && remaining > 0) {
       this.counters.fallbackProbes++
       const requestId = ++this.#requestId
       this.#requests.set(requestId, { kind: 'fallback', seq })
-      const ping = this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target)
-      this.#outbox.push({ kind: 'request', to: target.address, requestId, message: ping, timeoutMs: remaining })
+      const ping = this.#pack({ type: 'ping', seq, targetId: this.#t.id(target), sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target)
+      this.#outbox.push({ kind: 'request', to: this.#t.address(target), requestId, message: ping, timeoutMs: remaining })
       this.#schedule(nowMs + indirectProbeDelayMs(p.intervalMs, p.timeoutMs), { kind: 'indirect', seq })
       return
     }
@@ -546,18 +548,18 @@ export class Swim {
   #sendIndirectProbes (p: ActiveProbe, nowMs: number): void {
     if (p.indirectSent || this.#probes.get(p.seq) !== p) return
     p.indirectSent = true
-    const target = this.#members.get(p.targetId)
-    if (target === undefined || (target.state !== 'alive' && target.state !== 'suspect')) return
+    const target = this.#find(p.targetId)
+    if (target === undefined || (this.#t.state(target) !== 'alive' && this.#t.state(target) !== 'suspect')) return
     const cfg = this.config
     const relays = this.#randomAliveMembers(cfg.indirectChecks, p.targetId)
     const nackTimeoutMs = relayNackTimeoutMs(p.startedAtMs + p.intervalMs - nowMs)
     for (const relay of relays) {
       this.counters.indirectProbes++
       const msg: PingReqMessage<Uint8Array> = {
-        type: 'ping-req', seq: p.seq, targetId: target.id, targetAddress: target.address, sourceId: this.id,
+        type: 'ping-req', seq: p.seq, targetId: this.#t.id(target), targetAddress: this.#t.address(target), sourceId: this.id,
         wantNack: cfg.lifeguard, nackTimeoutMs, updates: []
       }
-      this.#send(relay.address, this.#pack(msg, target))
+      this.#send(this.#t.address(relay), this.#pack(msg, target))
     }
     if (cfg.lifeguard) p.expectedNacks = relays.length
   }
@@ -578,12 +580,12 @@ export class Swim {
 
   #onPing (from: Address, msg: PingMessage): void {
     if (msg.targetId !== this.id) { this.counters.wrongTarget++; return }
-    this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(msg.sourceId)))
+    this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#find(msg.sourceId)))
   }
 
   #onPingReq (from: Address, msg: PingReqMessage, nowMs: number): void {
     if (msg.targetId === this.id) {
-      this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(msg.sourceId)))
+      this.#send(from, this.#pack({ type: 'ack', seq: msg.seq, viewChecksum: this.#checksum.lane, updates: [] }, this.#find(msg.sourceId)))
       return
     }
     if (this.#relays >= MAX_PENDING_RELAYS) { this.counters.relaysRefused++; return }
@@ -592,7 +594,7 @@ export class Swim {
     this.#waiters.set(seq, { kind: 'relay', requester: from, requesterSeq: msg.seq, requesterId: msg.sourceId, wantNack: msg.wantNack })
     const waitMs = Math.min(Math.max(1, msg.nackTimeoutMs), this.config.probeIntervalMs * 2)
     this.#schedule(nowMs + waitMs, { kind: 'waiter-expire', seq })
-    const target = this.#members.get(msg.targetId)
+    const target = this.#find(msg.targetId)
     this.#send(msg.targetAddress, this.#pack({ type: 'ping', seq, targetId: msg.targetId, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target))
   }
 
@@ -605,13 +607,13 @@ export class Swim {
       case 'relay':
         this.#waiters.delete(msg.seq)
         this.#relays--
-        this.#send(w.requester, this.#pack({ type: 'ack', seq: w.requesterSeq, viewChecksum: this.#checksum.lane, updates: [] }, this.#members.get(w.requesterId)))
+        this.#send(w.requester, this.#pack({ type: 'ack', seq: w.requesterSeq, viewChecksum: this.#checksum.lane, updates: [] }, this.#find(w.requesterId)))
         break
       case 'reprobe': {
         this.#waiters.delete(msg.seq)
         // A member we held dead answered: the network between us works again. Merge views in bulk.
-        const r = this.#members.get(w.targetId)
-        if (r !== undefined) this.#startPushPull(r.address, false, nowMs)
+        const r = this.#find(w.targetId)
+        if (r !== undefined) this.#startPushPull(this.#t.address(r), false, nowMs)
         break
       }
     }
@@ -638,12 +640,12 @@ export class Swim {
     const cfg = this.config
     this.#schedule(nowMs + deadProbeIntervalMs(cfg.deadProbeIntervalMs, this.#liveCount), { kind: 'dead-probe' })
     if (this.#leaving || this.#deadIds.length === 0) return
-    const target = this.#members.get(this.#deadIds[this.#random.int(this.#deadIds.length)])!
+    const target = this.#deadIds[this.#random.int(this.#deadIds.length)]
     const seq = this.#nextSeq()
     this.counters.deadProbes++
-    this.#waiters.set(seq, { kind: 'reprobe', targetId: target.id })
+    this.#waiters.set(seq, { kind: 'reprobe', targetId: this.#t.id(target) })
     this.#schedule(nowMs + cfg.probeIntervalMs, { kind: 'waiter-expire', seq })
-    this.#send(target.address, this.#pack({ type: 'ping', seq, targetId: target.id, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target))
+    this.#send(this.#t.address(target), this.#pack({ type: 'ping', seq, targetId: this.#t.id(target), sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, target))
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -666,8 +668,8 @@ export class Swim {
     const b = this.#suspicionBounds()
     this.#setState(r, 'suspect', incarnation, nowMs)
     const s = new Suspicion(nowMs, accusers, b.wanted, b.minMs, b.maxMs)
-    r.suspicion = s
-    s.taskId = this.#schedule(s.deadlineMs(), { kind: 'suspicion', id: r.id, suspicion: s, graced: false })
+    this.#t.setSuspicion(r, s)
+    s.taskId = this.#schedule(s.deadlineMs(), { kind: 'suspicion', id: this.#t.id(r), suspicion: s, graced: false })
   }
 
   /**
@@ -676,24 +678,25 @@ export class Swim {
    */
   #rescheduleSuspicion (r: MemberRecord, s: Suspicion, _nowMs: number): void {
     this.#tasks.cancel(s.taskId)
-    s.taskId = this.#schedule(s.deadlineMs(), { kind: 'suspicion', id: r.id, suspicion: s, graced: false })
+    s.taskId = this.#schedule(s.deadlineMs(), { kind: 'suspicion', id: this.#t.id(r), suspicion: s, graced: false })
   }
 
   #suspectFromProbe (id: string, nowMs: number): void {
-    const r = this.#members.get(id)
+    const r = this.#find(id)
     if (r === undefined) return
-    if (r.state === 'alive') {
+    const suspicion = this.#t.suspicion(r)
+    if (this.#t.state(r) === 'alive') {
       this.counters.suspicionsRaised++
-      this.#startSuspicion(r, r.incarnation, [this.id], nowMs)
+      this.#startSuspicion(r, this.#t.incarnation(r), [this.id], nowMs)
       this.#emit('suspect', 'probe-failed', r, 'alive', 'probe', nowMs, this.id)
       const u = this.#suspectUpdate(r)
       this.#enqueue(u, 1, nowMs)
       // Lifeguard's buddy system, at once: tell the suspect, so it can refute before anyone else hears.
-      if (this.config.lifeguard) this.#sendGossip(r.address, [encodeUpdate(u)], nowMs)
-    } else if (r.state === 'suspect' && r.suspicion !== undefined) {
-      if (r.suspicion.confirm([this.id]) > 0) {
+      if (this.config.lifeguard) this.#sendGossip(this.#t.address(r), [encodeUpdate(u)], nowMs)
+    } else if (this.#t.state(r) === 'suspect' && suspicion !== undefined) {
+      if (suspicion.confirm([this.id]) > 0) {
         this.counters.confirmations++
-        this.#rescheduleSuspicion(r, r.suspicion, nowMs)
+        this.#rescheduleSuspicion(r, suspicion, nowMs)
         this.#enqueue(this.#suspectUpdate(r), 1, nowMs)
       }
     }
@@ -706,29 +709,30 @@ export class Swim {
    * peers whose timers run out pay for it: the others hear of the death by gossip first.
    */
   #suspicionExpired (id: string, s: Suspicion, nowMs: number): void {
-    const r = this.#members.get(id)
-    if (r === undefined || r.state !== 'suspect' || r.suspicion !== s) return
+    const r = this.#find(id)
+    if (r === undefined || this.#t.state(r) !== 'suspect' || this.#t.suspicion(r) !== s) return
     if (!this.config.lifeguard) { this.#declareDead(id, s, nowMs); return }
     this.counters.lastChanceProbes++
     const requestId = ++this.#requestId
     this.#requests.set(requestId, { kind: 'last-chance', id, suspicion: s })
-    const ping = this.#pack({ type: 'ping', seq: this.#nextSeq(), targetId: r.id, sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, r)
+    const ping = this.#pack({ type: 'ping', seq: this.#nextSeq(), targetId: this.#t.id(r), sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, r)
     const waitMs = this.config.probeTimeoutMs
-    this.#outbox.push({ kind: 'request', to: r.address, requestId, message: ping, timeoutMs: waitMs })
+    this.#outbox.push({ kind: 'request', to: this.#t.address(r), requestId, message: ping, timeoutMs: waitMs })
     this.#schedule(nowMs + waitMs, { kind: 'last-chance', id, suspicion: s })
   }
 
   #declareDead (id: string, s: Suspicion, nowMs: number): void {
-    const r = this.#members.get(id)
-    if (r === undefined || r.state !== 'suspect' || r.suspicion !== s) return
+    const r = this.#find(id)
+    if (r === undefined || this.#t.state(r) !== 'suspect' || this.#t.suspicion(r) !== s) return
     this.counters.deadDeclared++
-    this.#setState(r, 'dead', r.incarnation, nowMs)
+    this.#setState(r, 'dead', this.#t.incarnation(r), nowMs)
     this.#emit('dead', 'suspect-timeout', r, 'suspect', 'timer', nowMs, this.id)
-    this.#enqueue({ kind: 'dead', id: r.id, incarnation: r.incarnation, from: this.id }, 0, nowMs)
+    this.#enqueue({ kind: 'dead', id: this.#t.id(r), incarnation: this.#t.incarnation(r), from: this.id }, 0, nowMs)
   }
 
   #suspectUpdate (r: MemberRecord): MemberUpdate {
-    return { kind: 'suspect', id: r.id, incarnation: r.incarnation, accusers: r.suspicion === undefined ? [] : r.suspicion.accusers.slice() }
+    const s = this.#t.suspicion(r)
+    return { kind: 'suspect', id: this.#t.id(r), incarnation: this.#t.incarnation(r), accusers: s === undefined ? [] : s.accusers.slice() }
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -746,8 +750,8 @@ export class Swim {
     let staleAboutUs = false
     for (let i = 0; i < updates.length; i++) {
       const u = updates[i]
-      const r = this.#members.get(u.id)
-      if (from !== undefined && r !== undefined && r.state === 'alive' && u.incarnation < r.incarnation && (u.kind !== 'alive' || r === this.#self)) {
+      const r = this.#find(u.id)
+      if (from !== undefined && r !== undefined && this.#t.state(r) === 'alive' && u.incarnation < this.#t.incarnation(r) && (u.kind !== 'alive' || r === this.#self)) {
         if (r === this.#self) staleAboutUs = true
         corrections ??= []
         if (corrections.length < MAX_CORRECTIONS) corrections.push(this.#aliveBytes(r))
@@ -782,9 +786,9 @@ export class Swim {
   /** The encoded alive update of a member as we hold it (the queued bytes when they match). */
   #aliveBytes (r: MemberRecord): Uint8Array {
     if (r === this.#self && this.#selfAliveBytes !== undefined) return this.#selfAliveBytes
-    const queued = this.#queue.get(r.id)
-    if (queued !== undefined && queued.update.kind === 'alive' && queued.update.incarnation === r.incarnation) return queued.bytes
-    return encodeUpdate({ kind: 'alive', id: r.id, incarnation: r.incarnation, address: r.address, meta: r.meta })
+    const queued = this.#queue.get(this.#t.id(r))
+    if (queued !== undefined && queued.update.kind === 'alive' && queued.update.incarnation === this.#t.incarnation(r)) return queued.bytes
+    return encodeUpdate({ kind: 'alive', id: this.#t.id(r), incarnation: this.#t.incarnation(r), address: this.#t.address(r), meta: this.#t.meta(r) })
   }
 
   /** Applies one update; returns true if our view changed. */
@@ -802,7 +806,7 @@ export class Swim {
     if (r === this.#self) {
       const self = this.#self
       if (this.#leaving) return false
-      if (incarnation > self.incarnation || (incarnation === self.incarnation && (address !== self.address || !sameMeta(meta, self.meta)))) {
+      if (incarnation > this.#t.incarnation(self) || (incarnation === this.#t.incarnation(self) && (address !== this.#t.address(self) || !sameMeta(meta, this.#t.meta(self))))) {
         this.#refute(incarnation, 'incarnation-conflict', [], nowMs, via)
         return true
       }
@@ -814,12 +818,12 @@ export class Swim {
       if (gossipNew) this.#enqueue({ kind: 'alive', id, incarnation, address, meta }, 2, nowMs)
       return true
     }
-    if (incarnation <= r.incarnation) return false
-    const previous = r.state
-    const addressChanged = address !== r.address
-    const metaChanged = !sameMeta(meta, r.meta)
-    r.address = address
-    if (metaChanged) r.meta = meta
+    if (incarnation <= this.#t.incarnation(r)) return false
+    const previous = this.#t.state(r)
+    const addressChanged = address !== this.#t.address(r)
+    const metaChanged = !sameMeta(meta, this.#t.meta(r))
+    this.#t.setAddress(r, address)
+    if (metaChanged) this.#t.setMeta(r, meta)
     this.#setState(r, 'alive', incarnation, nowMs)
     if (previous === 'dead' || previous === 'left') this.#emit('joined', 'rejoined', r, previous, via, nowMs, id)
     else if (previous === 'suspect') this.#emit('alive', 'refutation', r, previous, via, nowMs, id)
@@ -829,27 +833,28 @@ export class Swim {
     // held the member suspect (or already dead) passes it on first, ahead of suspicions. (Only the
     // refuter itself also pushes it out at once: bursts at every hop would cost n messages per refutation.)
     const first = this.config.lifeguard && (previous === 'suspect' || previous === 'dead')
-    this.#enqueue({ kind: 'alive', id, incarnation, address, meta: r.meta }, first ? 0 : 2, nowMs, !first)
+    this.#enqueue({ kind: 'alive', id, incarnation, address, meta: this.#t.meta(r) }, first ? 0 : 2, nowMs, !first)
     return true
   }
 
   #applySuspect (r: MemberRecord | undefined, incarnation: number, accusers: readonly string[], nowMs: number, via: MemberEventVia, selfReason: MemberEventReason): boolean {
     if (r === this.#self) {
-      if (this.#leaving || incarnation < this.#self.incarnation) return false
+      if (this.#leaving || incarnation < this.#t.incarnation(this.#self)) return false
       this.#refute(incarnation, selfReason, accusers, nowMs, via)
       return true
     }
-    if (r === undefined || incarnation < r.incarnation || r.state === 'dead' || r.state === 'left') return false
-    if (r.state === 'suspect' && r.suspicion !== undefined) {
+    if (r === undefined || incarnation < this.#t.incarnation(r) || this.#t.state(r) === 'dead' || this.#t.state(r) === 'left') return false
+    const suspicion = this.#t.suspicion(r)
+    if (this.#t.state(r) === 'suspect' && suspicion !== undefined) {
       let changed = false
-      if (incarnation > r.incarnation) {
+      if (incarnation > this.#t.incarnation(r)) {
         this.#setState(r, 'suspect', incarnation, nowMs)
         changed = true
       }
-      const added = r.suspicion.confirm(accusers)
+      const added = suspicion.confirm(accusers)
       if (added > 0) {
         this.counters.confirmations += added
-        this.#rescheduleSuspicion(r, r.suspicion, nowMs)
+        this.#rescheduleSuspicion(r, suspicion, nowMs)
         changed = true
       }
       if (changed) this.#enqueue(this.#suspectUpdate(r), 1, nowMs)
@@ -863,30 +868,30 @@ export class Swim {
 
   #applyDead (r: MemberRecord | undefined, incarnation: number, from: string, nowMs: number, via: MemberEventVia): boolean {
     if (r === this.#self) {
-      if (this.#leaving || incarnation < this.#self.incarnation) return false
+      if (this.#leaving || incarnation < this.#t.incarnation(this.#self)) return false
       this.#refute(incarnation, 'declared-dead', [from], nowMs, via)
       return true
     }
-    if (r === undefined || incarnation < r.incarnation || r.state === 'dead' || r.state === 'left') return false
-    const previous = r.state
+    if (r === undefined || incarnation < this.#t.incarnation(r) || this.#t.state(r) === 'dead' || this.#t.state(r) === 'left') return false
+    const previous = this.#t.state(r)
     this.#setState(r, 'dead', incarnation, nowMs)
     this.#emit('dead', 'reported', r, previous, via, nowMs, from)
-    this.#enqueue({ kind: 'dead', id: r.id, incarnation, from }, 0, nowMs)
+    this.#enqueue({ kind: 'dead', id: this.#t.id(r), incarnation, from }, 0, nowMs)
     return true
   }
 
   #applyLeft (r: MemberRecord | undefined, incarnation: number, nowMs: number, via: MemberEventVia): boolean {
     if (r === this.#self) {
-      if (this.#leaving || incarnation < this.#self.incarnation) return false
+      if (this.#leaving || incarnation < this.#t.incarnation(this.#self)) return false
       this.#refute(incarnation, 'declared-left', [], nowMs, via)
       return true
     }
-    if (r === undefined || incarnation < r.incarnation || r.state === 'left') return false
-    if (r.state === 'dead' && incarnation === r.incarnation) return false
-    const previous = r.state
+    if (r === undefined || incarnation < this.#t.incarnation(r) || this.#t.state(r) === 'left') return false
+    if (this.#t.state(r) === 'dead' && incarnation === this.#t.incarnation(r)) return false
+    const previous = this.#t.state(r)
     this.#setState(r, 'left', incarnation, nowMs)
-    this.#emit('left', 'graceful-leave', r, previous, via, nowMs, r.id)
-    this.#enqueue({ kind: 'left', id: r.id, incarnation }, 0, nowMs)
+    this.#emit('left', 'graceful-leave', r, previous, via, nowMs, this.#t.id(r))
+    this.#enqueue({ kind: 'left', id: this.#t.id(r), incarnation }, 0, nowMs)
     return true
   }
 
@@ -894,7 +899,7 @@ export class Swim {
   #refute (claimedIncarnation: number, reason: MemberEventReason, accusers: readonly string[], nowMs: number, via: MemberEventVia): void {
     const self = this.#self
     this.counters.refutations++
-    this.#setState(self, 'alive', Math.max(self.incarnation, claimedIncarnation) + 1, nowMs)
+    this.#setState(self, 'alive', Math.max(this.#t.incarnation(self), claimedIncarnation) + 1, nowMs)
     if (this.config.lifeguard) this.#applyHealth(1)
     this.#emit('refuted', reason, self, 'alive', via, nowMs, accusers[0])
     this.#enqueueSelfAlive(nowMs)
@@ -902,8 +907,8 @@ export class Swim {
     if (this.config.lifeguard) {
       const bytes = this.#selfAliveBytes!
       for (const a of accusers) {
-        const r = this.#members.get(a)
-        if (r !== undefined && r !== self && r.state !== 'left') this.#sendGossip(r.address, [bytes], nowMs)
+        const r = this.#find(a)
+        if (r !== undefined && r !== self && this.#t.state(r) !== 'left') this.#sendGossip(this.#t.address(r), [bytes], nowMs)
       }
     }
   }
@@ -919,7 +924,7 @@ export class Swim {
     let changes = 0
     for (const e of entries) {
       let changed = false
-      const r = this.#members.get(e.id)
+      const r = this.#find(e.id)
       switch (e.state) {
         case 'alive':
           changed = this.#applyAlive(r, e.id, e.incarnation, e.address, e.meta, nowMs, 'push-pull', e.address === senderAddress)
@@ -946,7 +951,13 @@ export class Swim {
    * MemberEntry): the driver encodes them before anything else runs, so no copy is needed.
    */
   #entries (): MemberEntry[] {
-    return Array.from(this.#members.values())
+    const t = this.#t
+    const out: MemberEntry[] = []
+    for (let i = 0; i < t.size; i++) {
+      const m = t.at(i)
+      out.push({ id: t.id(m), address: t.address(m), incarnation: t.incarnation(m), state: t.state(m), meta: t.meta(m) })
+    }
+    return out
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -954,7 +965,7 @@ export class Swim {
 
   #enqueueSelfAlive (nowMs: number): void {
     const self = this.#self
-    const u: MemberUpdate = { kind: 'alive', id: this.id, incarnation: self.incarnation, address: self.address, meta: self.meta }
+    const u: MemberUpdate = { kind: 'alive', id: this.id, incarnation: this.#t.incarnation(self), address: this.#t.address(self), meta: this.#t.meta(self) }
     this.#selfAliveBytes = encodeUpdate(u)
     this.#enqueueBytes(u, this.#selfAliveBytes, 0, nowMs)
   }
@@ -984,7 +995,7 @@ export class Swim {
     for (const t of targets) {
       const msg = this.#pack({ type: 'gossip', sourceId: this.id, viewChecksum: this.#checksum.lane, updates: [] }, undefined)
       if (msg.updates.length === 0) break
-      this.#send(t.address, msg)
+      this.#send(this.#t.address(t), msg)
       sent = true
     }
     if (sent) this.counters.gossipBursts++
@@ -1006,13 +1017,13 @@ export class Swim {
     let budget = this.maxDatagramBytes - datagramBaseBytes(msg)
     for (const u of msg.updates) budget -= piggybackBytes(u)
     let skip: string | undefined
-    if (about !== undefined && about !== this.#self && about.state !== 'alive') {
+    if (about !== undefined && about !== this.#self && this.#t.state(about) !== 'alive') {
       const statusBytes = this.#statusBytes(about)
       const size = piggybackBytes(statusBytes)
       if (size <= budget) {
         msg.updates.push(statusBytes)
         budget -= size
-        skip = about.id
+        skip = this.#t.id(about)
       }
     }
     const limit = retransmitLimit(this.config.retransmitMult, this.#liveCount)
@@ -1022,11 +1033,11 @@ export class Swim {
 
   /** The encoded suspect/dead/left update describing a member as we see it. */
   #statusBytes (r: MemberRecord): Uint8Array {
-    const queued = this.#queue.get(r.id)
-    if (queued !== undefined && queued.update.kind === r.state && queued.update.incarnation === r.incarnation) return queued.bytes
-    if (r.state === 'suspect') return encodeUpdate(this.#suspectUpdate(r))
-    if (r.state === 'left') return encodeUpdate({ kind: 'left', id: r.id, incarnation: r.incarnation })
-    return encodeUpdate({ kind: 'dead', id: r.id, incarnation: r.incarnation, from: this.id })
+    const queued = this.#queue.get(this.#t.id(r))
+    if (queued !== undefined && queued.update.kind === this.#t.state(r) && queued.update.incarnation === this.#t.incarnation(r)) return queued.bytes
+    if (this.#t.state(r) === 'suspect') return encodeUpdate(this.#suspectUpdate(r))
+    if (this.#t.state(r) === 'left') return encodeUpdate({ kind: 'left', id: this.#t.id(r), incarnation: this.#t.incarnation(r) })
+    return encodeUpdate({ kind: 'dead', id: this.#t.id(r), incarnation: this.#t.incarnation(r), from: this.id })
   }
 
   #send (to: Address, message: OutgoingDatagram): void {
@@ -1052,7 +1063,7 @@ export class Swim {
     this.#schedule(nowMs + pushPullIntervalMs(cfg.pushPullIntervalMs, this.#liveCount), { kind: 'push-pull' })
     if (this.#leaving) return
     const [peer] = this.#randomAliveMembers(1, undefined)
-    if (peer !== undefined) this.#startPushPull(peer.address, false, nowMs)
+    if (peer !== undefined) this.#startPushPull(this.#t.address(peer), false, nowMs)
   }
 
   /**
@@ -1074,7 +1085,7 @@ export class Swim {
     const [peer] = this.#randomAliveMembers(1, undefined)
     if (peer !== undefined) {
       this.counters.pushPullCascades++
-      this.#startPushPull(peer.address, false, nowMs)
+      this.#startPushPull(this.#t.address(peer), false, nowMs)
     }
     this.#cascadePending = true
     this.#schedule(nowMs + this.config.probeIntervalMs, { kind: 'cascade' })
@@ -1084,8 +1095,7 @@ export class Swim {
   // records
 
   #addRecord (id: string, address: Address, meta: Metadata, incarnation: number, state: MemberState, nowMs: number): MemberRecord {
-    const r: MemberRecord = { id, address, meta, incarnation, state, stateChangedAtMs: nowMs, suspicion: undefined, deadIndex: -1 }
-    this.#members.set(id, r)
+    const r = this.#t.add(id, address, meta, incarnation, state, nowMs)
     this.#order.insert(id)
     this.#checksum.add(id, incarnation, state)
     this.#lastViewChangeMs = nowMs
@@ -1095,52 +1105,54 @@ export class Swim {
 
   /** The one place a record's (incarnation, state) changes: keeps checksum, counts, dead list and timers right. */
   #setState (r: MemberRecord, state: MemberState, incarnation: number, nowMs: number): void {
-    const before = r.state
-    if (before !== state || r.incarnation !== incarnation) this.#lastViewChangeMs = nowMs
-    this.#checksum.remove(r.id, r.incarnation, before)
-    this.#checksum.add(r.id, incarnation, state)
+    const before = this.#t.state(r)
+    if (before !== state || this.#t.incarnation(r) !== incarnation) this.#lastViewChangeMs = nowMs
+    this.#checksum.remove(this.#t.id(r), this.#t.incarnation(r), before)
+    this.#checksum.add(this.#t.id(r), incarnation, state)
     const wasLive = before === 'alive' || before === 'suspect'
     const isLive = state === 'alive' || state === 'suspect'
     if (wasLive && !isLive) this.#liveCount--
     else if (!wasLive && isLive) this.#liveCount++
-    if (state !== 'suspect' && r.suspicion !== undefined) {
-      this.#tasks.cancel(r.suspicion.taskId)
-      r.suspicion = undefined
+    const suspicion = this.#t.suspicion(r)
+    if (state !== 'suspect' && suspicion !== undefined) {
+      this.#tasks.cancel(suspicion.taskId)
+      this.#t.setSuspicion(r, undefined)
     }
     if (before === 'dead' && state !== 'dead') this.#removeDead(r)
     if (state === 'dead' && before !== 'dead' && r !== this.#self) {
-      r.deadIndex = this.#deadIds.length
-      this.#deadIds.push(r.id)
+      this.#deadIds.push(r)
+      this.#t.setDeadSlot(r, this.#deadIds.length)
     }
-    r.incarnation = incarnation
-    if (before !== state) r.stateChangedAtMs = nowMs
-    r.state = state
+    this.#t.setIncarnation(r, incarnation)
+    if (before !== state) this.#t.setChangedAtMs(r, nowMs)
+    this.#t.setState(r, state)
     if ((state === 'dead' || state === 'left') && before !== state && r !== this.#self) {
-      this.#schedule(nowMs + this.config.tombstoneTimeoutMs, { kind: 'reap', id: r.id, changedAtMs: r.stateChangedAtMs })
+      this.#schedule(nowMs + this.config.tombstoneTimeoutMs, { kind: 'reap', id: this.#t.id(r), changedAtMs: this.#t.changedAtMs(r) })
     }
   }
 
   #removeDead (r: MemberRecord): void {
-    const i = r.deadIndex
+    const i = this.#t.deadSlot(r) - 1
     if (i < 0) return
     const last = this.#deadIds.pop()!
     if (i < this.#deadIds.length) {
       this.#deadIds[i] = last
-      this.#members.get(last)!.deadIndex = i
+      this.#t.setDeadSlot(last, i + 1)
     }
-    r.deadIndex = -1
+    this.#t.setDeadSlot(r, 0)
   }
 
   #reap (id: string, changedAtMs: number, nowMs: number): void {
-    const r = this.#members.get(id)
-    if (r === undefined || (r.state !== 'dead' && r.state !== 'left') || r.stateChangedAtMs !== changedAtMs) return
+    const r = this.#find(id)
+    if (r === undefined || (this.#t.state(r) !== 'dead' && this.#t.state(r) !== 'left') || this.#t.changedAtMs(r) !== changedAtMs) return
     this.#removeDead(r)
-    this.#members.delete(id)
+    const member = snapshot(this.#t, r)
+    this.#t.delete(r)
     this.#order.remove(id)
-    this.#checksum.remove(id, r.incarnation, r.state)
+    this.#checksum.remove(id, member.incarnation, member.state)
     this.#lastViewChangeMs = nowMs
     this.#queue.remove(id)
-    this.#emit('reaped', 'tombstone-expired', r, r.state, 'timer', nowMs, undefined)
+    this.#emitSnapshot('reaped', 'tombstone-expired', member, member.state, 'timer', nowMs, undefined)
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -1163,18 +1175,18 @@ export class Swim {
     if (k <= 0) return out
     const order = this.#order
     const n = order.size
-    const eligible = (r: MemberRecord): boolean => r !== this.#self && r.state === 'alive' && r.id !== exclude
+    const eligible = (r: MemberRecord): boolean => r !== this.#self && this.#t.state(r) === 'alive' && this.#t.id(r) !== exclude
     if (n <= 3 * k + 2) {
       const all: MemberRecord[] = []
       for (let i = 0; i < n; i++) {
-        const r = this.#members.get(order.at(i))!
+        const r = order.numberAt(i)
         if (eligible(r)) all.push(r)
       }
       this.#random.shuffle(all)
       return all.slice(0, k)
     }
     for (let tries = 0; tries < 3 * n && out.length < k; tries++) {
-      const r = this.#members.get(order.at(this.#random.int(n)))!
+      const r = order.numberAt(this.#random.int(n))
       if (eligible(r) && !out.includes(r)) out.push(r)
     }
     return out
@@ -1182,15 +1194,26 @@ export class Swim {
 
   #emit (type: MemberEventType, reason: MemberEventReason, r: MemberRecord, previousState: MemberState | undefined,
     via: MemberEventVia, nowMs: number, source: string | undefined): void {
+    this.#emitSnapshot(type, reason, snapshot(this.#t, r), previousState, via, nowMs, source)
+  }
+
+  #emitSnapshot (type: MemberEventType, reason: MemberEventReason, member: MemberInfo, previousState: MemberState | undefined,
+    via: MemberEventVia, nowMs: number, source: string | undefined): void {
     const event: MemberEvent = source === undefined
-      ? { type, reason, member: snapshot(r), previousState, via, atMs: nowMs }
-      : { type, reason, member: snapshot(r), previousState, via, source, atMs: nowMs }
+      ? { type, reason, member, previousState, via, atMs: nowMs }
+      : { type, reason, member, previousState, via, source, atMs: nowMs }
     this.#outbox.push({ kind: 'event', event })
+  }
+
+  /** The member `id` if this peer holds it. */
+  #find (id: string): MemberRecord | undefined {
+    const m = this.#t.find(id)
+    return m < 0 ? undefined : m
   }
 }
 
-function snapshot (r: MemberRecord): MemberInfo {
-  return { id: r.id, address: r.address, incarnation: r.incarnation, state: r.state, meta: r.meta, stateChangedAtMs: r.stateChangedAtMs }
+function snapshot (t: MemberTable, m: MemberRecord): MemberInfo {
+  return { id: t.id(m), address: t.address(m), incarnation: t.incarnation(m), state: t.state(m), meta: t.meta(m), stateChangedAtMs: t.changedAtMs(m) }
 }
 
 function sameMeta (a: Metadata, b: Metadata): boolean {
