@@ -22,6 +22,7 @@ import type { Random } from '../env/random.js'
 import { InvalidOptionError } from '../errors.js'
 import { Swim } from '../membership/swim.js'
 import type { MembershipPreset, SwimConfig, SwimOptions } from '../membership/config.js'
+import type { MemberNumbers } from '../membership/member-table.js'
 import type { LocalHealth, MemberEvent, MemberInfo, SwimCounters, SwimEffect } from '../membership/types.js'
 import type { Address, Transport, TransportError, TransportHandlers } from '../transport/transport.js'
 import { DecodeError, WIRE_VERSION } from '../wire/codec.js'
@@ -47,6 +48,11 @@ export interface MembershipNodeInit extends SwimOptions {
   metadata?: Metadata
   /** Incarnation to start from (a restarted member refutes its old one anyway). @default 0 */
   incarnation?: number
+  /**
+   * The string table that numbers member ids and addresses in the member table (no protocol meaning).
+   * @default sharedMemberNumbers (one per process; see src/membership/member-table.ts)
+   */
+  memberNumbers?: MemberNumbers
   /**
    * Install this node's handlers on the transport. Set false when a router shares the transport between
    * message families and calls `handleMessage` / `handleRequest` itself. @default true
