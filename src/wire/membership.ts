@@ -150,10 +150,11 @@ function writeString (w: Writer, s: string, maxBytes: number, what: string): voi
 
 /**
  * Decoded short ASCII strings (ids, addresses: the same few thousand arrive in every message), kept in a
- * small direct-mapped table so a repeat costs a hash and a compare, and all peers in one process share
- * one copy of each. A pure memo: a collision just replaces the slot.
+ * direct-mapped table (32 K slots: room for a 10,000-peer simulation's ids) so a repeat costs a hash and
+ * a compare, and all peers in one process share one copy of each. A pure memo: a collision just replaces
+ * the slot.
  */
-const INTERN_SLOTS = 8192
+const INTERN_SLOTS = 32768
 const internTable: Array<string | undefined> = new Array<string | undefined>(INTERN_SLOTS)
 
 /** Reads a length-prefixed UTF-8 string; short ASCII strings (ids, addresses) skip the TextDecoder. */
