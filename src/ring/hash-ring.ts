@@ -25,7 +25,7 @@ import { InvalidOptionError } from '../errors.js'
 import { keyPoint, RING_SIZE, vnodePoint, xxh64 } from './hash.js'
 import { arcLength, bucketBits, buildBucketIndex, successorIndex } from './placement.js'
 
-/** Default points per peer: see bench/ring.ts (load spread vs memory and build time). */
+/** Default points per peer: see test/bench/ring.ts (load spread vs memory and build time). */
 export const DEFAULT_VNODES = 256
 export const MAX_VNODES = 4096
 

@@ -4,7 +4,7 @@
  * The hash is xxHash64 (Yann Collet's XXH64), from the `xxhash-wasm` package. On the short keys a cache
  * sees (16 ASCII bytes) it measured ~130 ns per call against ~235 ns for the native `@node-rs/xxhash`
  * (napi): crossing into napi with a string and building a BigInt costs more than hashing does, while the
- * wasm module encodes the string straight into its own memory (see bench/ring.ts and the report of the
+ * wasm module encodes the string straight into its own memory (see test/bench/ring.ts and the report of the
  * commit that introduced this file). The module needs an async init; top-level await does it once.
  *
  * The placement is a protocol: every peer must compute the same points, so it is written down exactly.

@@ -25,7 +25,7 @@ export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['w-tinylfu', 'lru']
 /**
  * Accounted cost of one entry beyond its key and value bytes, in bytes: about what the store really spends
  * per entry outside the key and value, rounded up. Where it goes (measured 69 bytes per entry at 1M
- * entries of 16-byte keys and 100-byte values, see `bench/store.ts`):
+ * entries of 16-byte keys and 100-byte values, see `test/bench/store.ts`):
  * - 40 bytes: the entry record's metadata (LRU links, value location and length, flags, version, expiry),
  *   48 with `maxIdleMs`;
  * - 4 bytes: the value record's header (the owning entry's address);

@@ -7,11 +7,11 @@
  * - load: each peer's share of the hash space and of 1M actual keys, as max/mean and std/mean;
  * - movement: the fraction of 1M keys whose primary changes when one peer joins 100 (several joiners);
  * - memory and build time of a ring.
- * `node --expose-gc dist/bench/index.js ring [--quick]`: --quick uses 200k keys instead of 1M.
+ * `node --expose-gc dist/test/bench/index.js ring [--quick]`: --quick uses 200k keys instead of 1M.
  */
-import { SeededRandom, type Random } from '../src/env/random.js'
-import { createHashRing, DEFAULT_VNODES, type HashRing } from '../src/ring/index.js'
-import { keyPoint, xxh64 } from '../src/ring/hash.js'
+import { SeededRandom, type Random } from '../../src/env/random.js'
+import { createHashRing, DEFAULT_VNODES, type HashRing } from '../../src/ring/index.js'
+import { keyPoint, xxh64 } from '../../src/ring/hash.js'
 
 const PEER_COUNTS = [10, 100, 1000]
 const VNODE_COUNTS = [64, 128, 256, 512]

@@ -3,7 +3,7 @@
  * Benchmarks are programs, not timed tests (lru-cache's benchmark/ habit). Each section is its own module.
  * Run with `--expose-gc` (the npm script does) so memory figures are taken after a full collection.
  */
-import '../src/polyfill.js'
+import '../../src/polyfill.js'
 
 const sections: Array<[string, () => Promise<{ run: (args: string[]) => Promise<void> }>]> = [
   ['store', async () => await import('./store.js')],

@@ -18,12 +18,12 @@
  *   and Zipf interrupted by a one-off scan of 200,000 keys never seen again (1M Zipf, scan, 1M Zipf), at
  *   0.1 %, 1 % and 10 % of the key space. Each access is `get`, then `set` on a miss.
  *
- * `node --expose-gc dist/bench/index.js store [--quick]`: --quick uses 200,000 keys and fewer rounds.
+ * `node --expose-gc dist/test/bench/index.js store [--quick]`: --quick uses 200,000 keys and fewer rounds.
  */
 import { LRUCache } from 'lru-cache'
-import { systemClock } from '../src/env/clock.js'
-import { SeededRandom, type Random } from '../src/env/random.js'
-import { ENTRY_OVERHEAD_BYTES, LocalStore, type EvictionPolicy } from '../src/storage/index.js'
+import { systemClock } from '../../src/env/clock.js'
+import { SeededRandom, type Random } from '../../src/env/random.js'
+import { ENTRY_OVERHEAD_BYTES, LocalStore, type EvictionPolicy } from '../../src/storage/index.js'
 
 const KEY_BYTES = 16
 const VALUE_BYTES = 100
