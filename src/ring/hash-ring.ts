@@ -1,16 +1,35 @@
 /**
- * HashRing: consistent hashing with virtual nodes (Karger et al. 1997; Dynamo's preference lists, 2007).
+ * HashRing: consistent hashing with virtual nodes (Karger et al. 1997; Dynamo's preference lists, 2007)
+ * and bounded loads (Mirrokni, Thorup, Zadimoghaddam, SODA 2018) applied to the ring's arcs.
  *
- * Every peer places `vnodes` points on the circle [0, 2^52), hashed from its id (see hash.ts); a key's
- * point is the hash of its namespace and key; the key belongs to the first point clockwise, and its
- * preference list is the first `replicas` *distinct* peers met walking clockwise from there.
+ * Every peer places `vnodes` points on the circle [0, 2^52), hashed from its id (see hash.ts). The arc
+ * ending at each point gets an owner: the point's own peer, unless that would put the peer over
+ * `loadFactor` times its fair share of the ring, in which case the arc goes to the owner of the next
+ * point clockwise that has room (placement.ts, `assignArcs`). A key's point is the hash of its namespace
+ * and key; the key belongs to the owner of the arc it falls in, and its preference list is the first
+ * `replicas` *distinct* arc owners met walking clockwise from there.
+ *
+ * Why bounded loads: with independent random points a peer's share is ~Gamma(vnodes)/vnodes of its fair
+ * share, so at 1,000 peers x 256 vnodes the busiest peer owns ~1.23x the mean (1.19–1.27 over peer sets),
+ * and only 512–1,024 vnodes per peer (2–4x the points) would bring that under 1.2. Capping loads gets
+ * there at 256 vnodes and costs nothing per lookup (an owner per arc instead of per point). Arcs are
+ * assigned whole, so data still moves, repairs and is checksummed per arc between neighbouring points.
  *
  * Invariants:
  * - Points are sorted by (point, peer id): equal points (a 52-bit collision, ~1e-5 for a 1,000-peer ring)
  *   are ordered by peer id, so every peer builds the same ring from the same member set.
- * - The ring depends only on the set of peers and `vnodes`, never on the order peers were added
- *   (`checksum()` identifies it). Adding a peer moves keys only to that peer; removing one moves only
- *   its keys, and a preference list changes only by the peer that came or went.
+ * - The ring depends only on the set of peers, `vnodes` and `loadFactor`, never on the order peers were
+ *   added (`checksum()` identifies it): the arc assignment is one deterministic pass over the sorted points.
+ * - No peer owns more than `loadFactor` / peers of the ring, except by an arc that fits under no peer's
+ *   cap (possible only with few vnodes or a loadFactor near 1); every peer owns at least one arc.
+ * - Adding a peer moves keys mostly to that peer, removing one mostly moves its own keys: the cap shrinks
+ *   or grows with the peer count and the pass re-decides which arcs overflow, so a few arcs of peers near
+ *   the cap move between other peers too. At the defaults, a join into 100 peers moves ~1 % of the hash
+ *   space to the joiner and 0.004–0.03 % elsewhere (under 3 % of what moves), a leave 0.01–0.02 % besides
+ *   the leaver's own (test/bench/ring.ts, "choosing loadFactor"; test/ring/hash-ring.test.ts). Lower
+ *   factors move more: ~0.07 % at 1.1, ~0.2 % at 1.05. With `loadFactor: Infinity` (plain
+ *   consistent hashing) a join moves keys only to the joiner, a leave only the leaver's keys, and a
+ *   preference list changes only by the peer that came or went.
  * - Lookups allocate nothing: `primary` costs one hash and one bucketed binary search, the `...Into`
  *   and `...At` variants write into the caller's array.
  *
@@ -23,20 +42,32 @@
  */
 import { InvalidOptionError } from '../errors.js'
 import { keyPoint, RING_SIZE, vnodePoint, xxh64 } from './hash.js'
-import { arcLength, bucketBits, buildBucketIndex, successorIndex } from './placement.js'
+import { arcLength, assignArcs, bucketBits, buildBucketIndex, successorIndex } from './placement.js'
 
 /** Default points per peer: see test/bench/ring.ts (load spread vs memory and build time). */
 export const DEFAULT_VNODES = 256
 export const MAX_VNODES = 4096
+/** Default bound on a peer's share, in multiples of the mean: see test/bench/ring.ts (spread vs keys moved). */
+export const DEFAULT_LOAD_FACTOR = 1.15
 
 export interface HashRingInit {
   /**
    * Virtual nodes (points) per peer, an integer in 1..4096. The spread of the peers' shares of the ring
    * shrinks like 1/sqrt(vnodes) (at 256, a typical peer owns within ~6 % of its fair share); each point
-   * costs ~13 bytes and one hash when the peer joins.
+   * costs ~17 bytes and one hash when the peer joins.
    * @default 256
    */
   vnodes?: number
+  /**
+   * Bounded loads: no peer owns more than `loadFactor` times the mean share of the ring (1 / peers). An
+   * arc that would take its peer past that goes to the next peer clockwise with room. A number > 1:
+   * lower evens out the load more but moves more keys between peers other than the one joining or
+   * leaving; `Infinity` turns it off (plain consistent hashing, where a peer's share varies by
+   * ~1/sqrt(vnodes) and the busiest of 1,000 peers owns ~1.23x the mean at 256 vnodes). All peers of a
+   * mesh must use the same value (it is part of `checksum()`).
+   * @default 1.15
+   */
+  loadFactor?: number
   /** Peer ids on the ring from the start (order does not matter, duplicates are ignored). @default [] */
   peers?: Iterable<string>
 }
@@ -45,9 +76,9 @@ export interface HashRingInit {
 export interface RingRange {
   /** Exclusive start point. */
   start: number
-  /** Inclusive end point: the owning vnode's point. */
+  /** Inclusive end point: a vnode's point. */
   end: number
-  /** The peer that owns the arc (the first entry of its preference list). */
+  /** The peer the arc is assigned to (the first entry of its preference list); not always the vnode's. */
   owner: string
 }
 
@@ -58,6 +89,8 @@ export function createHashRing (init: HashRingInit = {}): HashRing {
 export class HashRing {
   /** Points per peer. */
   readonly vnodes: number
+  /** Bound on a peer's share in multiples of the mean (Infinity: unbounded). */
+  readonly loadFactor: number
   /** Peer ids in ascending order; an owner index points into this. */
   readonly #peers: readonly string[]
   readonly #peerIndex: Map<string, number>
@@ -65,6 +98,11 @@ export class HashRing {
   readonly #points: Float64Array
   /** `#owners[i]` is the index in `#peers` of the peer whose vnode is at `#points[i]`. */
   readonly #owners: Uint32Array
+  /**
+   * `#arcOwners[i]` is the index in `#peers` of the peer the arc ending at `#points[i]` is assigned to:
+   * what lookups read. The very same array as `#owners` when loads are unbounded.
+   */
+  readonly #arcOwners: Uint32Array
   readonly #buckets: Uint32Array
   readonly #bucketWidth: number
   /** Scratch for distinct-peer walks: `#seen[p] === #stamp` means peer p is already in the list. */
@@ -72,12 +110,14 @@ export class HashRing {
   #stamp = 0
   #checksum: string | undefined
 
-  private constructor (vnodes: number, peers: readonly string[], points: Float64Array, owners: Uint32Array) {
+  private constructor (vnodes: number, loadFactor: number, peers: readonly string[], points: Float64Array, owners: Uint32Array) {
     this.vnodes = vnodes
+    this.loadFactor = loadFactor
     this.#peers = Object.freeze(peers.slice())
     this.#peerIndex = new Map(peers.map((p, i) => [p, i]))
     this.#points = points
     this.#owners = owners
+    this.#arcOwners = assignArcs(points, owners, peers.length, loadFactor)
     const bits = bucketBits(points.length)
     this.#buckets = buildBucketIndex(points, bits)
     this.#bucketWidth = RING_SIZE / 2 ** bits
@@ -90,7 +130,11 @@ export class HashRing {
     if (!Number.isInteger(vnodes) || vnodes < 1 || vnodes > MAX_VNODES) {
       throw new InvalidOptionError(`vnodes must be an integer from 1 to ${MAX_VNODES}, got ${String(vnodes)}; leave it unset for the default of ${DEFAULT_VNODES}`)
     }
-    const empty = new HashRing(vnodes, [], new Float64Array(0), new Uint32Array(0))
+    const loadFactor = init.loadFactor ?? DEFAULT_LOAD_FACTOR
+    if (typeof loadFactor !== 'number' || !(loadFactor > 1)) {
+      throw new InvalidOptionError(`loadFactor must be a number greater than 1 (a peer may own that many times the mean share), got ${String(loadFactor)}; use Infinity to turn bounded loads off, or leave it unset for the default of ${DEFAULT_LOAD_FACTOR}`)
+    }
+    const empty = new HashRing(vnodes, loadFactor, [], new Float64Array(0), new Uint32Array(0))
     return init.peers === undefined ? empty : empty.withPeerSet(init.peers)
   }
 
@@ -100,9 +144,10 @@ export class HashRing {
   /** Number of points (vnodes of all peers). */
   get pointCount (): number { return this.#points.length }
 
-  /** Bytes held by the ring's typed arrays (points, owners, bucket index, scratch): its memory cost. */
+  /** Bytes held by the ring's typed arrays (points, owners, arc owners, bucket index, scratch): its memory cost. */
   get memoryBytes (): number {
-    return this.#points.byteLength + this.#owners.byteLength + this.#buckets.byteLength + this.#seen.byteLength
+    const arcOwners = this.#arcOwners === this.#owners ? 0 : this.#arcOwners.byteLength
+    return this.#points.byteLength + this.#owners.byteLength + arcOwners + this.#buckets.byteLength + this.#seen.byteLength
   }
 
   /** Peer ids in ascending order. */
@@ -122,7 +167,8 @@ export class HashRing {
 
   /**
    * A ring of exactly these peers (e.g. the alive members of a membership view). Points of peers that
-   * stay are reused, only newcomers are hashed: O(points + new points * log).
+   * stay are reused, only newcomers are hashed: O(points + new points * log), plus one pass to assign
+   * the arcs afresh (the cap depends on the peer count).
    */
   withPeerSet (peers: Iterable<string>): HashRing {
     const next = [...new Set(peers)]
@@ -160,7 +206,7 @@ export class HashRing {
       if (!this.#peerIndex.has(next[i])) parts.push(peerPoints(next[i], i, this.vnodes))
     }
     const merged = mergeAll(parts)
-    return new HashRing(this.vnodes, next, merged.points, merged.owners)
+    return new HashRing(this.vnodes, this.loadFactor, next, merged.points, merged.owners)
   }
 
   /** Where a key of a namespace lands on the ring (see hash.ts). */
@@ -172,18 +218,18 @@ export class HashRing {
   primary (namespace: string, key: string | Uint8Array): string | undefined {
     if (this.#points.length === 0) return undefined
     const i = successorIndex(this.#points, this.#buckets, this.#bucketWidth, keyPoint(namespace, key))
-    return this.#peers[this.#owners[i]]
+    return this.#peers[this.#arcOwners[i]]
   }
 
   /** The peer that owns a point; undefined on an empty ring. */
   primaryAt (point: number): string | undefined {
     checkPoint(point)
     if (this.#points.length === 0) return undefined
-    return this.#peers[this.#owners[successorIndex(this.#points, this.#buckets, this.#bucketWidth, point)]]
+    return this.#peers[this.#arcOwners[successorIndex(this.#points, this.#buckets, this.#bucketWidth, point)]]
   }
 
   /**
-   * The first `replicas` distinct peers clockwise from the key: its replicas, primary first. Fewer when
+   * The first `replicas` distinct arc owners clockwise from the key: its replicas, primary first. Fewer when
    * the ring has fewer peers (then all of them). Allocates the returned array; see `preferenceListInto`.
    */
   preferenceList (namespace: string, key: string | Uint8Array, replicas: number): string[] {
@@ -207,10 +253,10 @@ export class HashRing {
     if (want === 0) { out.length = 0; return 0 }
     const stamp = this.#nextStamp()
     const seen = this.#seen
-    const owners = this.#owners
+    const owners = this.#arcOwners
     let i = successorIndex(points, this.#buckets, this.#bucketWidth, point)
     let count = 0
-    // Every peer has at least one point, so a full turn always finds `want` distinct peers.
+    // Every peer owns at least one arc (see assignArcs), so a full turn always finds `want` distinct peers.
     for (let step = 0; step < n && count < want; step++) {
       const owner = owners[i]
       if (seen[owner] !== stamp) {
@@ -224,9 +270,9 @@ export class HashRing {
     return count
   }
 
-  /** Every arc of the ring with its owner, in clockwise order from point 0. Empty for an empty ring. */
+  /** Every arc of the ring with its assigned owner, in clockwise order from point 0. Empty for an empty ring. */
   ranges (): RingRange[] {
-    return rangesOfPoints(this.#points, this.#owners, this.#peers)
+    return rangesOfPoints(this.#points, this.#arcOwners, this.#peers)
   }
 
   /** The arcs one peer owns, clockwise from point 0. */
@@ -244,7 +290,7 @@ export class HashRing {
     // (or, wrapping, the largest point, which equals it only when the ring has one distinct point).
     const i = successorIndex(points, this.#buckets, this.#bucketWidth, point)
     const start = points[i === 0 ? n - 1 : i - 1]
-    return { start, end: points[i], owner: this.#peers[this.#owners[i]] }
+    return { start, end: points[i], owner: this.#peers[this.#arcOwners[i]] }
   }
 
   /** The fraction of the ring (hence of uniformly spread keys) each peer owns; the values sum to 1. */
@@ -255,11 +301,11 @@ export class HashRing {
   }
 
   /**
-   * Identifies the ring: 16 hex digits of xxh64 over the placement scheme, `vnodes` and the sorted peer
-   * ids. Two rings with the same checksum place every key identically, however they were built.
+   * Identifies the ring: 16 hex digits of xxh64 over the placement scheme, `vnodes`, `loadFactor` and the
+   * sorted peer ids. Two rings with the same checksum place every key identically, however they were built.
    */
   checksum (): string {
-    this.#checksum ??= ringChecksum(this.vnodes, this.#peers)
+    this.#checksum ??= ringChecksum(this.vnodes, this.loadFactor, this.#peers)
     return this.#checksum
   }
 
@@ -279,9 +325,15 @@ export function comparePeerIds (a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-/** The checksum of a ring with these (sorted) peers; see `HashRing.checksum`. */
-export function ringChecksum (vnodes: number, sortedPeers: readonly string[]): string {
-  let text = `meshcache-ring/1 xxh64-top52 vnodes=${vnodes}`
+/**
+ * The checksum of a ring with these (sorted) peers; see `HashRing.checksum`. Without bounded loads the
+ * text is the one plain rings always had (the placement is the same); with them it names the scheme and
+ * the factor (shortest round-trip decimal, the same in every JavaScript engine).
+ */
+export function ringChecksum (vnodes: number, loadFactor: number, sortedPeers: readonly string[]): string {
+  let text = loadFactor === Infinity
+    ? `meshcache-ring/1 xxh64-top52 vnodes=${vnodes}`
+    : `meshcache-ring/2 xxh64-top52 vnodes=${vnodes} bounded-arcs load-factor=${loadFactor}`
   for (const p of sortedPeers) text += ` ${p.length}:${p}`
   return xxh64(text).toString(16).padStart(16, '0')
 }
@@ -295,8 +347,9 @@ function peerPoints (peer: string, owner: number, vnodes: number): SortedPoints 
 }
 
 /**
- * The arcs of a ring given as points sorted by (point, owner): one arc per distinct point, owned by the
- * first vnode of a run of equal points (the others own an empty arc and are left out).
+ * The arcs of a ring given as points sorted by (point, owner) and the owner of each arc: one arc per
+ * distinct point, owned by the arc owner of the first vnode of a run of equal points (the others end an
+ * empty arc and are left out).
  */
 export function rangesOfPoints (points: Float64Array, owners: Uint32Array, peers: readonly string[]): RingRange[] {
   const n = points.length

@@ -7,6 +7,10 @@
  * its end is the whole circle (a ring with one distinct point). Lookups binary-search a sorted
  * Float64Array, narrowed first by a bucket index (a table of where each 2^k-th slice of the circle starts
  * in the array) so that a lookup touches a few cache lines instead of ~log2(n) scattered ones.
+ *
+ * Arcs are then given owners with bounded loads (`assignArcs`): Mirrokni, Thorup and Zadimoghaddam's
+ * "Consistent Hashing with Bounded Loads" (SODA 2018, used by HAProxy and Vimeo's load balancers), with
+ * the ring's arcs as the balls, so a range stays an arc between neighbouring points.
  */
 import { RING_SIZE } from './hash.js'
 
@@ -69,4 +73,49 @@ export function successorIndex (points: Float64Array, index: Uint32Array, bucket
   const b = Math.floor(point / bucketWidth)
   const i = lowerBound(points, point, index[b], index[b + 1])
   return i === points.length ? 0 : i
+}
+
+/**
+ * The most a peer may own under bounded loads: `loadFactor` times the fair share of `peerCount` peers,
+ * `loadFactor * 2^52 / peerCount` computed in doubles exactly as written (a protocol: all peers must agree).
+ */
+export function loadCap (peerCount: number, loadFactor: number): number {
+  return loadFactor * RING_SIZE / peerCount
+}
+
+/**
+ * Who owns each arc under bounded loads. `points` sorted, `owners[j]` the peer index (< `peerCount`) of
+ * the vnode at `points[j]`; arc j is (points[j-1], points[j]], arc 0 wrapping through 0.
+ *
+ * One pass over the arcs in ring order from index 0: arc j goes to the first of owners[j], owners[j+1],
+ * ... (wrapping) whose load so far plus the arc stays within `loadCap`; when none has room (an arc longer
+ * than what any peer has left: fragmentation, rare once loadFactor is well above 1) it stays with
+ * owners[j]. Empty arcs (equal points) stay with their own vnode. With `loadFactor` Infinity this is
+ * plain consistent hashing and `owners` itself is returned.
+ *
+ * So no peer owns more than the cap except by arcs that fit nowhere, and every peer with a point owns at
+ * least one arc (its first arc can only be refused when it exceeds the cap alone, and then nobody has
+ * room, so it stays) — a full turn of the ring still meets every peer.
+ */
+export function assignArcs (points: Float64Array, owners: Uint32Array, peerCount: number, loadFactor: number): Uint32Array {
+  const n = points.length
+  if (loadFactor === Infinity || n === 0) return owners
+  const cap = loadCap(peerCount, loadFactor)
+  const loads = new Float64Array(peerCount) // sums of integer arc lengths <= 2^52: exact
+  const arcOwners = new Uint32Array(n)
+  for (let j = 0; j < n; j++) {
+    const length = j === 0 ? points[0] + RING_SIZE - points[n - 1] : points[j] - points[j - 1]
+    let owner = owners[j]
+    if (length > 0 && loads[owner] + length > cap && length <= cap) {
+      let k = j
+      for (let step = 1; step < n; step++) {
+        if (++k === n) k = 0
+        const candidate = owners[k]
+        if (loads[candidate] + length <= cap) { owner = candidate; break }
+      }
+    }
+    arcOwners[j] = owner
+    loads[owner] += length
+  }
+  return arcOwners
 }

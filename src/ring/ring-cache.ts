@@ -1,7 +1,7 @@
 /**
  * RingCache: shares immutable HashRings between the peers of one process that see the same members.
  *
- * A ring is a pure function of (peer set, vnodes), and a HashRing never changes, so two peers with the
+ * A ring is a pure function of (peer set, vnodes, loadFactor), and a HashRing never changes, so two peers with the
  * same membership view can hold the very same object. In a 1,000-peer simulation, or a process that
  * embeds many peers, every membership change would otherwise be re-applied once per peer (~2–5 ms each at
  * 1,000 peers x 256 vnodes); through the cache it is built once per distinct view. A miss is built from
@@ -12,11 +12,13 @@
  * recently used dropped first.
  */
 import { InvalidOptionError } from '../errors.js'
-import { comparePeerIds, createHashRing, DEFAULT_VNODES, ringChecksum, type HashRing } from './hash-ring.js'
+import { comparePeerIds, createHashRing, DEFAULT_LOAD_FACTOR, DEFAULT_VNODES, ringChecksum, type HashRing } from './hash-ring.js'
 
 export interface RingCacheInit {
   /** Points per peer of every ring in the cache (see `HashRingInit.vnodes`). @default 256 */
   vnodes?: number
+  /** Load bound of every ring in the cache (see `HashRingInit.loadFactor`). @default 1.15 */
+  loadFactor?: number
   /** Most rings kept; the least recently used is dropped past it. An integer >= 1. @default 16 */
   maxRings?: number
 }
@@ -27,6 +29,7 @@ export function createRingCache (init: RingCacheInit = {}): RingCache {
 
 export class RingCache {
   readonly vnodes: number
+  readonly loadFactor: number
   readonly maxRings: number
   /** Rings by checksum, least recently used first. */
   readonly #rings = new Map<string, HashRing>()
@@ -39,8 +42,10 @@ export class RingCache {
       throw new InvalidOptionError(`maxRings must be an integer >= 1, got ${String(maxRings)}; leave it unset for the default of 16`)
     }
     this.maxRings = maxRings
-    // createHashRing validates vnodes and throws the same InvalidOptionError a ring would.
-    this.vnodes = createHashRing({ vnodes: init.vnodes ?? DEFAULT_VNODES }).vnodes
+    // createHashRing validates the ring options and throws the same InvalidOptionError a ring would.
+    const empty = createHashRing({ vnodes: init.vnodes ?? DEFAULT_VNODES, loadFactor: init.loadFactor ?? DEFAULT_LOAD_FACTOR })
+    this.vnodes = empty.vnodes
+    this.loadFactor = empty.loadFactor
   }
 
   /** Number of rings held. */
@@ -52,7 +57,7 @@ export class RingCache {
   /** The ring of exactly these peers (order and duplicates do not matter), shared with other callers. */
   ring (peers: Iterable<string>): HashRing {
     const sorted = [...new Set(peers)].sort(comparePeerIds)
-    const key = ringChecksum(this.vnodes, sorted)
+    const key = ringChecksum(this.vnodes, this.loadFactor, sorted)
     const cached = this.#rings.get(key)
     if (cached !== undefined && samePeers(cached.peers(), sorted)) {
       this.#hits++
@@ -63,7 +68,7 @@ export class RingCache {
     this.#misses++
     let base: HashRing | undefined
     for (const r of this.#rings.values()) base = r // the most recently used one
-    const ring = base !== undefined ? base.withPeerSet(sorted) : createHashRing({ vnodes: this.vnodes, peers: sorted })
+    const ring = base !== undefined ? base.withPeerSet(sorted) : createHashRing({ vnodes: this.vnodes, loadFactor: this.loadFactor, peers: sorted })
     this.#rings.delete(key)
     this.#rings.set(key, ring)
     while (this.#rings.size > this.maxRings) this.#rings.delete(this.#rings.keys().next().value!)

@@ -1,25 +1,68 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { SeededRandom, type Random } from '../../src/env/random.js'
 import { InvalidOptionError } from '../../src/errors.js'
-import { arcContains, arcLength, createHashRing, DEFAULT_VNODES, keyPoint, RING_SIZE, vnodePoint, type HashRing } from '../../src/ring/index.js'
+import { arcContains, arcLength, createHashRing, DEFAULT_LOAD_FACTOR, DEFAULT_VNODES, keyPoint, RING_SIZE, vnodePoint, type HashRing } from '../../src/ring/index.js'
 import { mergeSorted, rangesOfPoints } from '../../src/ring/hash-ring.js'
 
 const SEED = 0xc0ffee
 const PEERS = ['peer-a', 'peer-b', 'peer-c', 'peer-d', 'peer-e']
 const KEYS = Array.from({ length: 2000 }, (_, i) => `key-${i}`)
 
-/** The obvious implementation, to check the fast one against: every vnode sorted, linear scans. */
-function naivePreferenceList (peers: string[], vnodes: number, point: number, replicas: number): string[] {
+/**
+ * The obvious implementation, to check the fast one against: every vnode sorted, each arc given to the
+ * first owner clockwise from its point with room under the cap (its own when none has), linear scans.
+ */
+function naivePreferenceList (peers: string[], vnodes: number, point: number, replicas: number, loadFactor = DEFAULT_LOAD_FACTOR): string[] {
   const all = peers.flatMap((peer) => Array.from({ length: vnodes }, (_, i) => ({ point: vnodePoint(peer, i), peer })))
   all.sort((a, b) => a.point - b.point || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
+  const cap = loadFactor * RING_SIZE / peers.length
+  const load = new Map(peers.map((p) => [p, 0]))
+  const arcOwners = all.map((v, j) => {
+    const length = j === 0 ? v.point + RING_SIZE - all[all.length - 1].point : v.point - all[j - 1].point
+    let owner = v.peer
+    if (length > 0) {
+      const withRoom = Array.from({ length: all.length }, (_, s) => all[(j + s) % all.length].peer).find((p) => load.get(p)! + length <= cap)
+      owner = withRoom ?? v.peer
+    }
+    load.set(owner, load.get(owner)! + length)
+    return owner
+  })
   let start = all.findIndex((v) => v.point >= point)
   if (start === -1) start = 0
   const out: string[] = []
   for (let step = 0; step < all.length && out.length < replicas; step++) {
-    const { peer } = all[(start + step) % all.length]
+    const peer = arcOwners[(start + step) % all.length]
     if (!out.includes(peer)) out.push(peer)
   }
   return out
+}
+
+/** Peer ids shaped like libp2p Ed25519 peer ids, from a seeded generator. */
+function peerIds (random: Random, n: number): string[] {
+  const base58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+  return Array.from({ length: n }, () => '12D3KooW' + Array.from({ length: 44 }, () => base58[random.int(base58.length)]).join(''))
+}
+
+/**
+ * The fraction of the ring whose primary differs between two rings, and the part of it that went to
+ * `peer`: exact, over the segments between the arc ends of both rings (each has one owner in each ring).
+ */
+function movedSpace (before: HashRing, after: HashRing, peer: string): { moved: number, toPeer: number, fromPeer: number } {
+  const ends = [...new Set([...before.ranges(), ...after.ranges()].map((r) => r.end))].sort((a, b) => a - b)
+  let moved = 0
+  let toPeer = 0
+  let fromPeer = 0
+  for (let i = 0; i < ends.length; i++) {
+    const length = arcLength(ends[i === 0 ? ends.length - 1 : i - 1], ends[i])
+    const was = before.primaryAt(ends[i])
+    const is = after.primaryAt(ends[i])
+    if (was === is) continue
+    moved += length
+    if (is === peer) toPeer += length
+    if (was === peer) fromPeer += length
+  }
+  return { moved: moved / RING_SIZE, toPeer: toPeer / RING_SIZE, fromPeer: fromPeer / RING_SIZE }
 }
 
 const peerSet = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 10 }), { minLength: 1, maxLength: 10 })
@@ -36,6 +79,23 @@ describe('HashRing options', () => {
     expect(createHashRing({ vnodes: 4096, peers: ['a'] }).pointCount).toBe(4096)
     expect(createHashRing().vnodes).toBe(DEFAULT_VNODES)
     expect(DEFAULT_VNODES).toBe(256)
+  })
+
+  it.each([0, 0.5, 1, -1, Number.NaN, -Infinity])('refuses loadFactor = %s and says how to fix it', (loadFactor) => {
+    expect(() => createHashRing({ loadFactor })).toThrow(InvalidOptionError)
+    expect(() => createHashRing({ loadFactor })).toThrow(/loadFactor must be a number greater than 1.*Infinity/)
+  })
+
+  it('refuses a loadFactor that is not a number', () => {
+    expect(() => createHashRing({ loadFactor: '1.2' as unknown as number })).toThrow(/loadFactor must be a number/)
+  })
+
+  it('defaults loadFactor to a bound on the 1,000-peer spread, Infinity turning it off', () => {
+    expect(createHashRing().loadFactor).toBe(DEFAULT_LOAD_FACTOR)
+    expect(DEFAULT_LOAD_FACTOR).toBeGreaterThan(1)
+    expect(DEFAULT_LOAD_FACTOR).toBeLessThanOrEqual(1.2)
+    expect(createHashRing({ loadFactor: Infinity }).loadFactor).toBe(Infinity)
+    expect(createHashRing({ loadFactor: 1.05 }).loadFactor).toBe(1.05)
   })
 
   it.each([0, -3, 2.5, Number.NaN])('refuses replicas = %s', (replicas) => {
@@ -67,12 +127,13 @@ describe('HashRing lookups', () => {
     expect(ring.rangeOf(0)).toBeUndefined()
   })
 
-  it('matches the obvious implementation for arbitrary peers, vnodes and keys', () => {
-    fc.assert(fc.property(peerSet, fc.integer({ min: 1, max: 12 }), fc.array(keyArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 12 }),
-      (peers, vnodes, keys, replicas) => {
-        const ring = createHashRing({ peers, vnodes })
+  it('matches the obvious implementation for arbitrary peers, vnodes, load factors and keys', () => {
+    const loadFactorArb = fc.oneof(fc.constant(DEFAULT_LOAD_FACTOR), fc.constant(Infinity), fc.double({ min: 1.01, max: 2, noNaN: true }))
+    fc.assert(fc.property(peerSet, fc.integer({ min: 1, max: 12 }), fc.array(keyArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 12 }), loadFactorArb,
+      (peers, vnodes, keys, replicas, loadFactor) => {
+        const ring = createHashRing({ peers, vnodes, loadFactor })
         for (const key of keys) {
-          const expected = naivePreferenceList(peers, vnodes, keyPoint('ns', key), replicas)
+          const expected = naivePreferenceList(peers, vnodes, keyPoint('ns', key), replicas, loadFactor)
           expect(ring.preferenceList('ns', key, replicas)).toEqual(expected)
           expect(ring.primary('ns', key)).toBe(expected[0])
         }
@@ -161,10 +222,12 @@ describe('HashRing ranges', () => {
     expect(total).toBe(RING_SIZE) // the arcs cover the circle exactly once
   }
 
-  it('covers the ring exactly, each arc owned by its end vnode', () => {
+  it('covers the ring exactly, one arc per distinct point, each with the owner lookups give', () => {
     checkRanges(createHashRing({ peers: PEERS, vnodes: 8 }))
-    fc.assert(fc.property(peerSet, fc.integer({ min: 1, max: 8 }), (peers, vnodes) => checkRanges(createHashRing({ peers, vnodes }))),
-      { seed: SEED, numRuns: 100 })
+    checkRanges(createHashRing({ peers: PEERS, vnodes: 64 }))
+    fc.assert(fc.property(peerSet, fc.integer({ min: 1, max: 8 }), fc.constantFrom(DEFAULT_LOAD_FACTOR, Infinity, 1.01),
+      (peers, vnodes, loadFactor) => checkRanges(createHashRing({ peers, vnodes, loadFactor }))),
+    { seed: SEED, numRuns: 100 })
   })
 
   it('puts every key in the range of its primary', () => {
@@ -202,9 +265,9 @@ describe('HashRing ranges', () => {
 
 describe('HashRing membership changes', () => {
   it('is the same ring whatever the order peers were added in (checksum and placement)', () => {
-    fc.assert(fc.property(peerSet, fc.integer({ min: 1, max: 8 }), fc.array(keyArb, { maxLength: 10 }), (peers, vnodes, keys) => {
-      const all = createHashRing({ peers, vnodes })
-      let incremental = createHashRing({ vnodes })
+    fc.assert(fc.property(peerSet, fc.integer({ min: 1, max: 8 }), fc.array(keyArb, { maxLength: 10 }), fc.constantFrom(DEFAULT_LOAD_FACTOR, Infinity, 1.05), (peers, vnodes, keys, loadFactor) => {
+      const all = createHashRing({ peers, vnodes, loadFactor })
+      let incremental = createHashRing({ vnodes, loadFactor })
       for (const p of [...peers].reverse()) incremental = incremental.withPeer(p)
       expect(incremental.checksum()).toBe(all.checksum())
       expect(incremental.ranges()).toEqual(all.ranges())
@@ -212,7 +275,7 @@ describe('HashRing membership changes', () => {
     }), { seed: SEED, numRuns: 100 })
   })
 
-  it('changes the checksum with the peers or the vnodes, and only then', () => {
+  it('changes the checksum with the peers, the vnodes or the load factor, and only then', () => {
     const ring = createHashRing({ peers: PEERS })
     expect(ring.checksum()).toMatch(/^[0-9a-f]{16}$/)
     expect(createHashRing({ peers: [...PEERS].reverse() }).checksum()).toBe(ring.checksum())
@@ -220,6 +283,9 @@ describe('HashRing membership changes', () => {
     expect(ring.withPeer('peer-f').withoutPeer('peer-f').checksum()).toBe(ring.checksum())
     expect(ring.withoutPeer('peer-a').checksum()).not.toBe(ring.checksum())
     expect(createHashRing({ peers: PEERS, vnodes: 128 }).checksum()).not.toBe(ring.checksum())
+    expect(createHashRing({ peers: PEERS, loadFactor: 1.3 }).checksum()).not.toBe(ring.checksum())
+    expect(createHashRing({ peers: PEERS, loadFactor: Infinity }).checksum()).not.toBe(ring.checksum())
+    expect(createHashRing({ peers: PEERS, loadFactor: DEFAULT_LOAD_FACTOR }).checksum()).toBe(ring.checksum())
     // Length-prefixed ids: splitting one id into two is another ring.
     expect(createHashRing({ peers: ['ab'] }).checksum()).not.toBe(createHashRing({ peers: ['a', 'b'] }).checksum())
   })
@@ -237,8 +303,8 @@ describe('HashRing membership changes', () => {
     expect(ring.peers()).toEqual(PEERS)
   })
 
-  it('moves only the keys of a removed peer, and only by dropping it from preference lists', () => {
-    const ring = createHashRing({ peers: PEERS, vnodes: 32 })
+  it('without bounded loads, moves only the keys of a removed peer, and only by dropping it from preference lists', () => {
+    const ring = createHashRing({ peers: PEERS, vnodes: 32, loadFactor: Infinity })
     const smaller = ring.withoutPeer('peer-c')
     let moved = 0
     for (const key of KEYS) {
@@ -254,8 +320,8 @@ describe('HashRing membership changes', () => {
     expect(moved).toBeGreaterThan(0)
   })
 
-  it('moves keys only to an added peer, and about 1/(n+1) of them', () => {
-    const ring = createHashRing({ peers: PEERS })
+  it('without bounded loads, moves keys only to an added peer, and about 1/(n+1) of them', () => {
+    const ring = createHashRing({ peers: PEERS, loadFactor: Infinity })
     const bigger = ring.withPeer('peer-new')
     let moved = 0
     for (const key of KEYS) {
@@ -272,10 +338,10 @@ describe('HashRing membership changes', () => {
     expect(moved / KEYS.length).toBeLessThan(1.5 / 6)
   })
 
-  it('keeps these properties for arbitrary rings and changes', () => {
+  it('without bounded loads, keeps these properties for arbitrary rings and changes', () => {
     fc.assert(fc.property(peerSet, fc.string({ minLength: 1, maxLength: 10 }), fc.array(keyArb, { minLength: 1, maxLength: 10 }), (peers, extra, keys) => {
       fc.pre(!peers.includes(extra))
-      const ring = createHashRing({ peers, vnodes: 8 })
+      const ring = createHashRing({ peers, vnodes: 8, loadFactor: Infinity })
       const bigger = ring.withPeer(extra)
       expect(bigger.withoutPeer(extra).checksum()).toBe(ring.checksum())
       for (const k of keys) {
@@ -294,5 +360,77 @@ describe('HashRing membership changes', () => {
     expect(next.pointCount).toBe(3 * DEFAULT_VNODES)
     expect(next.has('peer-x')).toBe(true)
     expect(next.has('peer-a')).toBe(false)
+  })
+})
+
+describe('HashRing bounded loads', () => {
+  const random = new SeededRandom(0x10ad)
+  const thousand = peerIds(random.fork('peers-1000'), 1000)
+  const hundred = peerIds(random.fork('peers-100'), 100)
+  const joiners = peerIds(random.fork('joiners'), 5)
+
+  it('keeps every peer of 1,000 x 256 vnodes within loadFactor x the mean share (plus one arc), where plain hashing does not', () => {
+    const ring = createHashRing({ peers: thousand })
+    expect(ring.vnodes).toBe(256)
+    const shares = [...ring.shares().values()]
+    expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9)
+    const longestArc = ring.ranges().reduce((m, r) => Math.max(m, arcLength(r.start, r.end)), 0) / RING_SIZE
+    const mean = 1 / 1000
+    expect(Math.max(...shares)).toBeLessThanOrEqual(ring.loadFactor * mean + longestArc)
+    expect(Math.max(...shares) / mean).toBeLessThanOrEqual(1.2) // the issue's target
+    // The same peers with independent random points alone: some peer is well past the bound.
+    const plain = createHashRing({ peers: thousand, loadFactor: Infinity })
+    expect(Math.max(...plain.shares().values()) / mean).toBeGreaterThan(ring.loadFactor)
+  })
+
+  it('builds the same ring from any order of the same peers, at once or a peer at a time', () => {
+    const peers = thousand.slice(0, 200)
+    const ring = createHashRing({ peers })
+    const owners = (r: HashRing): string[] => r.ranges().map((x) => x.owner)
+    const shuffled = random.fork('shuffle').shuffle([...peers])
+    const incremental = createHashRing({ peers: shuffled.slice(0, 197) })
+      .withPeer(shuffled[197]).withPeer(shuffled[198])
+      .withPeerSet([...shuffled.slice(0, 199), 'someone', shuffled[199]])
+      .withoutPeer('someone')
+    for (const other of [createHashRing({ peers: shuffled }), incremental]) {
+      expect(other.checksum()).toBe(ring.checksum())
+      expect(owners(other)).toEqual(owners(ring))
+    }
+  })
+
+  it('moves few keys on a join, nearly all of them to the joiner', () => {
+    const ring = createHashRing({ peers: hundred })
+    for (const joiner of joiners) {
+      const { moved, toPeer } = movedSpace(ring, ring.withPeer(joiner), joiner)
+      expect(moved).toBeLessThanOrEqual(0.011)
+      expect(toPeer).toBeGreaterThanOrEqual(0.95 * moved)
+      expect(toPeer).toBeLessThanOrEqual(ring.loadFactor / 101 + 1e-12)
+    }
+  })
+
+  it('moves few keys on a leave, nearly all of them the leaver\'s', () => {
+    const ring = createHashRing({ peers: hundred })
+    for (const leaver of hundred.slice(0, 5)) {
+      const { moved, fromPeer } = movedSpace(ring, ring.withoutPeer(leaver), leaver)
+      expect(fromPeer).toBeCloseTo(ring.shares().get(leaver)!, 12)
+      expect(fromPeer).toBeGreaterThanOrEqual(0.95 * moved)
+    }
+  })
+
+  it('gives preference lists of distinct peers, primary first, that extend each other', () => {
+    const ring = createHashRing({ peers: thousand })
+    const out: string[] = []
+    for (const key of KEYS.slice(0, 500)) {
+      const five = ring.preferenceList('ns', key, 5)
+      expect(new Set(five).size).toBe(5)
+      expect(five[0]).toBe(ring.primary('ns', key))
+      expect(ring.preferenceListInto('ns', key, 3, out)).toBe(3)
+      expect(out).toEqual(five.slice(0, 3))
+      const range = ring.rangeOf(ring.keyPoint('ns', key))!
+      expect(range.owner).toBe(five[0])
+    }
+    // A full turn meets every peer, even those whose arcs went to others.
+    const small = createHashRing({ peers: hundred, vnodes: 16, loadFactor: 1.02 })
+    expect([...small.preferenceList('ns', 'k', 1000)].sort()).toEqual([...hundred].sort())
   })
 })

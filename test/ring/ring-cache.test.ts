@@ -22,6 +22,16 @@ describe('RingCache', () => {
     expect(changed.checksum()).toBe(fresh.checksum())
     expect(changed.ranges()).toEqual(fresh.ranges())
     expect(changed.vnodes).toBe(32)
+    expect(changed.loadFactor).toBe(fresh.loadFactor)
+  })
+
+  it('builds its rings with its loadFactor', () => {
+    const cache = createRingCache({ vnodes: 32, loadFactor: 1.05 })
+    const ring = cache.ring(PEERS)
+    expect(ring.loadFactor).toBe(1.05)
+    expect(ring.checksum()).toBe(createHashRing({ vnodes: 32, loadFactor: 1.05, peers: PEERS }).checksum())
+    expect(cache.ring(['peer-b', 'peer-c']).checksum()).toBe(createHashRing({ vnodes: 32, loadFactor: 1.05, peers: ['peer-c', 'peer-b'] }).checksum())
+    expect(createRingCache({ loadFactor: Infinity }).ring(PEERS).loadFactor).toBe(Infinity)
   })
 
   it('keeps at most maxRings rings, dropping the least recently used', () => {
@@ -41,6 +51,8 @@ describe('RingCache', () => {
     expect(() => createRingCache({ maxRings: 0 })).toThrow(InvalidOptionError)
     expect(() => createRingCache({ maxRings: 1.5 })).toThrow(/maxRings must be an integer >= 1/)
     expect(() => createRingCache({ vnodes: 0 })).toThrow(/vnodes must be an integer from 1 to 4096/)
+    expect(() => createRingCache({ loadFactor: 1 })).toThrow(/loadFactor must be a number greater than 1/)
     expect(createRingCache().vnodes).toBe(256)
+    expect(createRingCache().loadFactor).toBe(1.15)
   })
 })
