@@ -25,9 +25,10 @@
  * - Adding a peer moves keys mostly to that peer, removing one mostly moves its own keys: the cap shrinks
  *   or grows with the peer count and the pass re-decides which arcs overflow, so a few arcs of peers near
  *   the cap move between other peers too. At the defaults, a join into 100 peers moves ~1 % of the hash
- *   space to the joiner and 0.004–0.03 % elsewhere (under 3 % of what moves), a leave 0.01–0.02 % besides
+ *   space to the joiner and 0.004–0.03 % elsewhere (under 3 % of what moves), a leave up to ~0.02 % besides
  *   the leaver's own (test/bench/ring.ts, "choosing loadFactor"; test/ring/hash-ring.test.ts). Lower
- *   factors move more: ~0.07 % at 1.1, ~0.2 % at 1.05. With `loadFactor: Infinity` (plain
+ *   factors and fewer vnodes move more (more peers sit at the cap): ~0.07 % at 1.1, ~0.2 % at 1.05;
+ *   at 128 vnodes ~9 % of the keys a join moves go elsewhere. With `loadFactor: Infinity` (plain
  *   consistent hashing) a join moves keys only to the joiner, a leave only the leaver's keys, and a
  *   preference list changes only by the peer that came or went.
  * - Lookups allocate nothing: `primary` costs one hash and one bucketed binary search, the `...Into`

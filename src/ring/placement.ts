@@ -9,8 +9,9 @@
  * in the array) so that a lookup touches a few cache lines instead of ~log2(n) scattered ones.
  *
  * Arcs are then given owners with bounded loads (`assignArcs`): Mirrokni, Thorup and Zadimoghaddam's
- * "Consistent Hashing with Bounded Loads" (SODA 2018, used by HAProxy and Vimeo's load balancers), with
- * the ring's arcs as the balls, so a range stays an arc between neighbouring points.
+ * "Consistent Hashing with Bounded Loads" (SODA 2018; HAProxy's `hash-balance-factor`, contributed by
+ * Vimeo). There the balls are requests in flight; here they are the ring's arcs, assigned once per
+ * membership, so a range stays an arc between neighbouring points and lookups stay a binary search.
  */
 import { RING_SIZE } from './hash.js'
 
