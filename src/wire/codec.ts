@@ -72,6 +72,14 @@ export class Reader {
 
   get offset (): number { return this.#pos }
   get remaining (): number { return this.#buf.byteLength - this.#pos }
+  /** The frame being read (for decoders that walk a run of fields with their own cursor, then `skip`). */
+  get frame (): Uint8Array { return this.#buf }
+
+  /** Moves past `n` bytes another cursor has read (checked like any read). */
+  skip (n: number, what = 'bytes'): void {
+    this.#need(n, what)
+    this.#pos += n
+  }
 
   #need (n: number, what: string): void {
     if (n > this.#buf.byteLength - this.#pos) {

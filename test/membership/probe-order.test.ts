@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { probeOffset } from '../../src/membership/math.js'
-import { ProbeOrder } from '../../src/membership/probe-order.js'
+import { ProbeOrder, probeOrderKey } from '../../src/membership/probe-order.js'
+import { SeededRandom } from '../../src/env/random.js'
 
 const names = (n: number): string[] => Array.from({ length: n }, (_, i) => `peer-${i}`)
 
@@ -35,5 +36,23 @@ describe('ProbeOrder', () => {
       expect(probedThisRound.size).toBe(n)
     }
     for (const probers of probedBy.values()) expect(probers.size).toBe(n - 1)
+  })
+
+  it('batched inserts read back exactly as a sorted list would, through duplicates, removes and re-inserts', () => {
+    const random = new SeededRandom(7)
+    const order = new ProbeOrder()
+    const reference = new Set<string>()
+    const sorted = (): string[] => [...reference].sort((x, y) => probeOrderKey(x) - probeOrderKey(y) || (x < y ? -1 : x > y ? 1 : 0))
+    for (let step = 0; step < 3000; step++) {
+      const id = `m-${random.int(400)}`
+      const r = random.next()
+      if (r < 0.6) { order.insert(id); reference.add(id) } else if (r < 0.7) { order.remove(id); reference.delete(id) }
+      if (random.next() < 0.05) {
+        const want = sorted()
+        expect(order.size).toBe(want.length)
+        expect(Array.from({ length: order.size }, (_, i) => order.at(i))).toEqual(want)
+        expect(order.indexOf(id)).toBe(reference.has(id) ? want.indexOf(id) : -1)
+      }
+    }
   })
 })

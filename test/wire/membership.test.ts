@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { DecodeError, EncodeError, WIRE_VERSION } from '../../src/wire/codec.js'
 import {
   datagramBaseBytes, decodeMembershipMessage, encodeDatagram, encodeMembershipMessage, encodePushPull, encodeUpdate,
-  isMembershipFrame, MEMBERSHIP_LIMITS, MembershipType, metadataProblem, piggybackBytes, utf8Length
+  isMembershipFrame, MEMBERSHIP_LIMITS, MembershipType, metadataProblem, piggybackBytes, sharedUpdate, utf8Length
 } from '../../src/wire/membership.js'
 import type { MemberEntry, MemberUpdate, MembershipMessage, OutgoingDatagram } from '../../src/wire/membership.js'
 
@@ -152,4 +152,23 @@ describe('membership wire messages', () => {
     expect(metadataProblem({ k: 'v'.repeat(200), j: 'w'.repeat(200) }, 256)).toMatch(/over the limit of 256/)
     expect(metadataProblem([])).toMatch(/plain object/)
   })
+
+  it('sharedUpdate gives the same bytes as encodeUpdate and an equal update, shared between equal updates and never between different ones', () => {
+    fc.assert(fc.property(fc.array(update, { minLength: 1, maxLength: 40 }), (list) => {
+      for (const u of list) {
+        const shared = sharedUpdate(u)
+        expect(shared.bytes).toEqual(encodeUpdate(u))
+        expect(shared.update).toEqual(u.kind === 'alive' && Object.keys(u.meta).length === 0 ? { ...u, meta: {} } : u)
+      }
+    }), { seed: SEED, numRuns: 200 })
+    const a = sharedUpdate({ kind: 'alive', id: 'p0001', incarnation: 3, address: 'p0001', meta: {} })
+    expect(sharedUpdate({ kind: 'alive', id: 'p0001', incarnation: 3, address: 'p0001', meta: {} })).toBe(a)
+    expect(sharedUpdate({ kind: 'alive', id: 'p0001', incarnation: 4, address: 'p0001', meta: {} }).bytes).not.toEqual(a.bytes)
+    expect(sharedUpdate({ kind: 'alive', id: 'p0001', incarnation: 3, address: 'p0001b', meta: {} }).bytes).not.toEqual(a.bytes)
+    expect(sharedUpdate({ kind: 'alive', id: 'p0001', incarnation: 3, address: 'p0001', meta: { zone: 'a' } }).bytes).toEqual(
+      encodeUpdate({ kind: 'alive', id: 'p0001', incarnation: 3, address: 'p0001', meta: { zone: 'a' } }))
+    const d = sharedUpdate({ kind: 'dead', id: 'p0001', incarnation: 3, from: 'p0002' })
+    expect(sharedUpdate({ kind: 'dead', id: 'p0001', incarnation: 3, from: 'p0003' })).not.toBe(d)
+  })
 })
+

@@ -98,6 +98,11 @@ export interface MembershipReport {
   /** Peers up at the end, and how many distinct membership checksums they hold. */
   finalView: { live: number, distinctChecksums: number, everyoneSeesEveryone: boolean }
   refutations: number
+  /**
+   * Protocol counters summed over the peers up at the end (their whole life, warm-up included): where
+   * the messages went (probes, push-pulls, cascades, repairs, queue drops, ...).
+   */
+  protocol: Record<string, number>
   traceHash: string
   traceRecords: number
   simEvents: number
@@ -343,8 +348,16 @@ export function runMembershipScenario (init: MembershipScenarioInit = {}): Membe
   const bytes = net1.bytes - net0.bytes
   const memberPeriods = memberMs / periodMs
   const view = viewsAgree(nodes, sim)
-  let refutations = 0
-  for (const [x, n] of nodes) if (sim.isUp(x)) refutations += n.counters().refutations
+  const protocol: Record<string, number> = {}
+  for (const [x, n] of nodes) {
+    if (!sim.isUp(x)) continue
+    const c = n.counters() as unknown as Record<string, unknown>
+    for (const k of Object.keys(c)) {
+      const v = c[k]
+      if (typeof v === 'number') protocol[k] = k.startsWith('max') ? Math.max(protocol[k] ?? 0, v) : (protocol[k] ?? 0) + v
+    }
+  }
+  const refutations = protocol.refutations ?? 0
   const wallSeconds = (performance.now() - wallStart) / 1000
   const virtualSeconds = (sim.now() - sim.startMs) / 1000
   const round2 = (x: number): number => Math.round(x * 100) / 100
@@ -389,6 +402,7 @@ export function runMembershipScenario (init: MembershipScenarioInit = {}): Membe
     convergedAfterHealMs,
     finalView: { live: finalUp.length, distinctChecksums: view.distinct, everyoneSeesEveryone: view.everyoneSeesEveryone },
     refutations,
+    protocol,
     traceHash: sim.trace.hash(),
     traceRecords: sim.trace.count,
     simEvents: sim.eventsRun
