@@ -105,7 +105,10 @@ export function tickReceive (last: HlcTimestamp, remote: HlcTimestamp, wallMs: n
 /** A hybrid logical clock for one peer. Share one instance across a peer's namespaces. */
 export class Hlc {
   readonly #clock: Clock
-  #last: HlcTimestamp = { physical: 0, logical: 0 }
+  // The state, as numbers so that a local tick allocates nothing; `#last` is its object form, made on demand.
+  #physical = 0
+  #logical = 0
+  #last: HlcTimestamp | null = null
 
   constructor (clock: Clock) {
     if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function') {
@@ -115,7 +118,16 @@ export class Hlc {
   }
 
   /** The last timestamp issued or received (the clock's state); does not advance it. */
-  get last (): HlcTimestamp { return this.#last }
+  get last (): HlcTimestamp {
+    this.#last ??= { physical: this.#physical, logical: this.#logical }
+    return this.#last
+  }
+
+  /** Physical part of `last`. */
+  get lastPhysical (): number { return this.#physical }
+
+  /** Logical part of `last`. */
+  get lastLogical (): number { return this.#logical }
 
   /** Issues a timestamp for a local event (a write): strictly greater than everything seen so far. */
   now (): HlcTimestamp {
@@ -124,8 +136,26 @@ export class Hlc {
 
   /** `now()` for a wall-clock reading (`clock.now()`) the caller has just taken, to save reading it twice. */
   nowAt (wallMs: number): HlcTimestamp {
-    this.#last = tickLocal(this.#last, wallMs)
-    return this.#last
+    this.tickAt(wallMs)
+    return this.last
+  }
+
+  /**
+   * `nowAt` without making the timestamp object (the store's write path): the issued timestamp is then
+   * `lastPhysical` / `lastLogical`. Same rule as `tickLocal`, carry included.
+   */
+  tickAt (wallMs: number): void {
+    const pt = Math.floor(wallMs)
+    if (pt > this.#physical) {
+      this.#physical = pt
+      this.#logical = 0
+    } else if (this.#logical < MAX_LOGICAL) {
+      this.#logical++
+    } else {
+      this.#physical++
+      this.#logical = 0
+    }
+    this.#last = null
   }
 
   /**
@@ -137,7 +167,10 @@ export class Hlc {
     if (!isValidTimestamp(remote)) {
       throw new InvalidVersionError(`remote timestamp must have an integer physical >= 0 and a logical in 0..${MAX_LOGICAL}, got ${JSON.stringify(remote)}`)
     }
-    this.#last = tickReceive(this.#last, remote, this.#clock.now())
-    return this.#last
+    const t = tickReceive(this.last, remote, this.#clock.now())
+    this.#physical = t.physical
+    this.#logical = t.logical
+    this.#last = t
+    return t
   }
 }

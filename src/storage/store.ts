@@ -24,7 +24,9 @@
  * space, a segmented LRU (probation 20% / protected 80%); a candidate enters only if the frequency sketch
  * (`frequency-sketch.ts`) rates it above the probation victim, otherwise the candidate itself is evicted.
  * The sketch counts every `get` (hit or miss) and every overwrite. Or plain LRU. Both policies count
- * against `maxBytes` and optionally `maxEntries`.
+ * against `maxBytes` and optionally `maxEntries`. A `get` only records (key hash, entry) in a read buffer
+ * (as Caffeine does); the buffered sketch increments and queue moves are done in one batch when it fills
+ * and before any write, removal or compaction, so evictions are exactly those of per-read updates.
  *
  * Invariants (checked by `assertInvariants()`):
  * - `bytes` = Σ over entries of key bytes + value bytes + ENTRY_OVERHEAD_BYTES (tombstones: no value), and
@@ -174,6 +176,8 @@ const SWEEP_STEPS_PER_READ = 8
 const MIN_COMPACT_BUDGET = 1024
 const COMPACT_BUDGET_PER_WRITTEN_BYTE = 8
 const DECODE_CHUNK = 8192
+/** Reads buffered before their policy work is done in one batch (see `#drainReads`). */
+const READ_BUFFER_READS = 128
 
 export class LocalStore implements Iterable<[string, Uint8Array]> {
   readonly #clock: Clock
@@ -246,6 +250,10 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   #sweepCursor: ArenaCursor = newCursor()
   #reads = 0
 
+  // Read buffer: (key hash, entry address or -1 for a miss) per `get`, in order; see #drainReads
+  readonly #readBuffer = new Int32Array(2 * READ_BUFFER_READS)
+  #readCount = 0
+
   // Out-parameters of #checkKey (avoid allocating a result object per call)
   #keyLatin1 = true
   #keyBytesOut = 0
@@ -310,8 +318,6 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   get (key: string): Uint8Array | undefined {
     if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
     const h = hashKey(key, this.#seed)
-    // First, so that its cache miss overlaps the lookup's: every read counts, hit or miss.
-    if (this.#policy === POLICY_WTINYLFU) this.#sketch!.increment(h)
     const a = this.#find(key, h)
     if (a >= 0) {
       const r = this.#entries.i32[a >>> OFFSET_BITS]
@@ -324,15 +330,14 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
           r[ri + INFO] = info | EXPOSED
           if (v >= 0) this.#values.exposed[v >>> OFFSET_BITS] = 1
         }
-        const q = (info & QUEUE_BITS) >>> QUEUE_SHIFT
-        if (q === Q_PROBATION && this.#policy === POLICY_WTINYLFU) this.#promote(a)
-        else if (this.#qTail[q] !== a) this.#moveToTail(a, q)
+        this.#recordRead(h, a)
         if ((++this.#reads & 31) === 0) this.#readMaintenance()
         if (v < 0) return new Uint8Array(0)
-        return new Uint8Array(this.#values.u8[v >>> OFFSET_BITS].buffer, ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES, r[ri + VLEN])
+        return new Uint8Array(this.#values.buffers[v >>> OFFSET_BITS], ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES, r[ri + VLEN])
       }
     }
     this.#misses++
+    this.#recordRead(h, -1)
     if ((++this.#reads & 31) === 0) this.#readMaintenance()
     if (this.#pendingKeys.length > 0) this.#flush()
     return undefined
@@ -388,8 +393,9 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
     const now = this.#clock.now()
     const ttl = ttlMs ?? this.#defaultTtlMs
-    const v = this.#hlc.nowAt(now)
-    const stored = this.#write(key, h, this.#keyLatin1, keyBytes, value, v.physical, v.logical, 0,
+    const hlc = this.#hlc
+    hlc.tickAt(now)
+    const stored = this.#write(key, h, this.#keyLatin1, keyBytes, value, hlc.lastPhysical, hlc.lastLogical, 0,
       ttl > 0 ? now + ttl : Infinity, now, this.#find(key, h), 'set')
     this.#sets++
     this.#writeMaintenance(now, keyBytes + value.byteLength)
@@ -442,8 +448,9 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     if (this.#graceMs === 0) {
       if (a >= 0) this.#remove(a, this.#removalReason(a, now, 'delete'))
     } else {
-      const v = this.#hlc.nowAt(now)
-      this.#write(key, h, this.#keyLatin1, this.#keyBytesOut, null, v.physical, v.logical, 0, Infinity, now, a, 'delete')
+      const hlc = this.#hlc
+      hlc.tickAt(now)
+      this.#write(key, h, this.#keyLatin1, this.#keyBytesOut, null, hlc.lastPhysical, hlc.lastLogical, 0, Infinity, now, a, 'delete')
     }
     if (removed) this.#deletes++
     this.#writeMaintenance(now, this.#keyBytesOut)
@@ -471,6 +478,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
     this.#entries.clear()
     this.#values.clear()
+    this.#readCount = 0 // the queues and the sketch start over: buffered reads have nothing left to update
     this.#table = newTable(MIN_TABLE_CELLS)
     this.#tableMask = MIN_TABLE_CELLS - 1
     this.#tableCount = 0
@@ -626,6 +634,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   sweep (maxWork = 1024): number {
     if (!Number.isSafeInteger(maxWork) || maxWork < 1) throw new InvalidOptionError(`sweep: maxWork must be a positive integer, got ${String(maxWork)}`)
     const removed = this.#sweepSome(maxWork, this.#clock.now())
+    if (this.#readCount > 0) this.#drainReads() // before compaction moves entries
     if (this.#values.needsCompaction()) this.#values.compact(maxWork * 128)
     if (this.#entries.needsCompaction()) this.#entries.compact(maxWork * 64)
     this.#flush()
@@ -765,7 +774,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     r[ri + INFO] |= EXPOSED
     if (v < 0) return new Uint8Array(0)
     this.#values.exposed[v >>> OFFSET_BITS] = 1
-    return new Uint8Array(this.#values.u8[v >>> OFFSET_BITS].buffer, ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES, r[ri + VLEN])
+    return new Uint8Array(this.#values.buffers[v >>> OFFSET_BITS], ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES, r[ri + VLEN])
   }
 
   #entryAt (a: number, key: string): StoreEntry {
@@ -904,6 +913,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   #write (key: string, h: number, latin1: boolean, keyBytes: number, value: Uint8Array | null,
     physical: number, logical: number, writer: number, expiresAt: number, now: number, a: number,
     cause: RemovalReason): boolean {
+    if (this.#readCount > 0) this.#drainReads()
     const tombstone = value === null
     const vlen = tombstone ? 0 : value.byteLength
     this.#writerRefs[writer]++ // before the old version's writer is released: it may be the same one
@@ -1053,6 +1063,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /** Removes the entry at `a` entirely, reporting `reason` (null: a tombstone, not reported). */
   #remove (a: number, reason: RemovalReason | null): void {
+    if (this.#readCount > 0) this.#drainReads()
     const info = this.#field(a, INFO)
     if (reason !== null) {
       this.#removals[reason]++
@@ -1112,6 +1123,38 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   #overCapacity (): boolean {
     return this.#bytes > this.#maxBytes || this.#live + this.#tombstones > this.#maxEntries
+  }
+
+  /** Buffers the policy work of one `get` (`a` = -1 for a miss); drains when the buffer is full. */
+  #recordRead (h: number, a: number): void {
+    const n = this.#readCount
+    this.#readBuffer[2 * n] = h
+    this.#readBuffer[2 * n + 1] = a
+    this.#readCount = n + 1
+    if (n + 1 === READ_BUFFER_READS) this.#drainReads()
+  }
+
+  /**
+   * Does the buffered reads' policy work, in read order: each read counts in the frequency sketch, and a
+   * hit moves its entry to the MRU end of its queue (a probation entry is promoted under W-TinyLFU).
+   * Called before anything that reads or changes the queues or the sketch, or moves or removes an entry
+   * (writes, removals, compaction), so the outcome is exactly that of doing the work on each read; done
+   * in a batch, the cache misses of independent reads overlap (Caffeine buffers reads the same way).
+   */
+  #drainReads (): void {
+    const n = this.#readCount
+    const buffer = this.#readBuffer
+    this.#readCount = 0
+    const sketch = this.#sketch
+    if (sketch !== null) for (let i = 0; i < n; i++) sketch.increment(buffer[2 * i])
+    const i32 = this.#entries.i32
+    for (let i = 0; i < n; i++) {
+      const a = buffer[2 * i + 1]
+      if (a < 0) continue
+      const q = (i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + INFO] & QUEUE_BITS) >>> QUEUE_SHIFT
+      if (q === Q_PROBATION && sketch !== null) this.#promote(a)
+      else if (this.#qTail[q] !== a) this.#moveToTail(a, q)
+    }
   }
 
   /** A use of a probation entry under W-TinyLFU: it moves to the protected segment. */
@@ -1355,6 +1398,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   #writeMaintenance (now: number, writtenBytes: number): void {
     if (this.#qCount[Q_TOMBSTONES] > 0 || this.#expiring > 0) this.#sweepSome(SWEEP_STEPS_PER_WRITE, now)
+    if (this.#readCount > 0) this.#drainReads() // compaction moves entries: no buffered address may go stale
     const budget = Math.max(MIN_COMPACT_BUDGET, COMPACT_BUDGET_PER_WRITTEN_BYTE * (writtenBytes + this.#metaBytes))
     if (this.#values.needsCompaction()) this.#values.compact(budget)
     if (this.#entries.needsCompaction()) this.#entries.compact(budget)

@@ -21,6 +21,19 @@ describe('LRU eviction', () => {
     expect([...store.keys()].sort()).toEqual(['a', 'e', 'f'])
   })
 
+  it('keeps exact recency across many buffered reads: evictions follow the order of the last gets', () => {
+    // 300 gets span more than two read-buffer batches and end with a partly filled one.
+    const { store, removedWith } = harness({ eviction: 'lru', maxEntries: 300 })
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`)
+    for (const key of keys) store.set(key, utf8('v'))
+    const order = new SeededRandom(9).shuffle([...keys])
+    for (const key of order) expect(store.get(key)).toBeDefined()
+    store.get('absent')
+    for (let i = 0; i < 300; i++) store.set(`new-${i}`, utf8('v'))
+    expect(removedWith('evict')).toEqual(order)
+    store.assertInvariants()
+  })
+
   it('evicts as many entries as a large write needs, oldest first', () => {
     const { store, removedWith } = harness({ eviction: 'lru', maxBytes: 3 * (1 + 100 + ENTRY_OVERHEAD_BYTES) })
     store.set('a', bytes(100))
