@@ -176,8 +176,10 @@ const SWEEP_STEPS_PER_READ = 8
 const MIN_COMPACT_BUDGET = 1024
 const COMPACT_BUDGET_PER_WRITTEN_BYTE = 8
 const DECODE_CHUNK = 8192
-/** Reads buffered before their policy work is done in one batch (see `#drainReads`). */
+/** Hits buffered before their queue moves are done in one batch (see `#drainReads`). */
 const READ_BUFFER_READS = 128
+/** Uses buffered before their frequency sketch increments are done in one batch (see `#drainSketch`). */
+const SKETCH_BUFFER_INCREMENTS = 128
 
 export class LocalStore implements Iterable<[string, Uint8Array]> {
   readonly #clock: Clock
@@ -250,9 +252,12 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   #sweepCursor: ArenaCursor = newCursor()
   #reads = 0
 
-  // Read buffer: (key hash, entry address or -1 for a miss) per `get`, in order; see #drainReads
-  readonly #readBuffer = new Int32Array(2 * READ_BUFFER_READS)
+  // Read buffer: the entry of each `get` hit, in order, whose queue move is pending; see #drainReads
+  readonly #readBuffer = new Int32Array(READ_BUFFER_READS)
   #readCount = 0
+  // Frequency sketch increments not applied yet (key hashes, in order); see #drainSketch
+  readonly #sketchBuffer = new Int32Array(SKETCH_BUFFER_INCREMENTS)
+  #sketchCount = 0
 
   // Out-parameters of #checkKey (avoid allocating a result object per call)
   #keyLatin1 = true
@@ -330,14 +335,15 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
           r[ri + INFO] = info | EXPOSED
           if (v >= 0) this.#values.exposed[v >>> OFFSET_BITS] = 1
         }
-        this.#recordRead(h, a)
+        this.#countUse(h)
+        this.#recordHit(a)
         if ((++this.#reads & 31) === 0) this.#readMaintenance()
         if (v < 0) return new Uint8Array(0)
         return new Uint8Array(this.#values.buffers[v >>> OFFSET_BITS], ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES, r[ri + VLEN])
       }
     }
     this.#misses++
-    this.#recordRead(h, -1)
+    this.#countUse(h)
     if ((++this.#reads & 31) === 0) this.#readMaintenance()
     if (this.#pendingKeys.length > 0) this.#flush()
     return undefined
@@ -386,7 +392,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     if (!(value instanceof Uint8Array)) throw notBytes()
     const h = this.#checkKey(key)
     const keyBytes = this.#keyBytesOut
-    this.#checkSize(keyBytes, value.byteLength)
+    const vlen = value.byteLength
+    this.#checkSize(keyBytes, vlen)
     const ttlMs = options?.ttlMs
     if (ttlMs !== undefined && !(ttlMs > 0)) {
       throw new InvalidOptionError(`set: ttlMs must be a positive number of milliseconds (or Infinity for none), got ${String(ttlMs)}`)
@@ -398,7 +405,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const stored = this.#write(key, h, this.#keyLatin1, keyBytes, value, hlc.lastPhysical, hlc.lastLogical, 0,
       ttl > 0 ? now + ttl : Infinity, now, this.#find(key, h), 'set')
     this.#sets++
-    this.#writeMaintenance(now, keyBytes + value.byteLength)
+    this.#writeMaintenance(now, keyBytes + vlen)
     if (this.#pendingKeys.length > 0) this.#flush()
     return stored
   }
@@ -478,7 +485,9 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
     this.#entries.clear()
     this.#values.clear()
-    this.#readCount = 0 // the queues and the sketch start over: buffered reads have nothing left to update
+    // The queues and the sketch start over: buffered reads have nothing left to update.
+    this.#readCount = 0
+    this.#sketchCount = 0
     this.#table = newTable(MIN_TABLE_CELLS)
     this.#tableMask = MIN_TABLE_CELLS - 1
     this.#tableCount = 0
@@ -915,7 +924,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     cause: RemovalReason): boolean {
     if (this.#readCount > 0) this.#drainReads()
     const tombstone = value === null
-    const vlen = tombstone ? 0 : value.byteLength
+    const vlen = tombstone ? 0 : value.byteLength // once: the getter may be a call
     this.#writerRefs[writer]++ // before the old version's writer is released: it may be the same one
     let queue: number
     if (a < 0) {
@@ -943,17 +952,17 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       const v = r[ri + VALUE]
       if (update && v >= 0 && (info & EXPOSED) === 0 && align8(VALUE_HEADER_BYTES + vlen) === align8(VALUE_HEADER_BYTES + r[ri + VLEN])) {
         // Nobody has seen the old value: overwrite it in place.
-        copyBytes(value!, this.#values.u8[v >>> OFFSET_BITS], ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES)
+        copyBytes(value!, vlen, this.#values.u8[v >>> OFFSET_BITS], ((v & OFFSET_MASK) << 3) + VALUE_HEADER_BYTES)
         r[ri + VLEN] = vlen
       } else {
         if (v >= 0) this.#killValue(v, r[ri + VLEN])
         r[ri + VALUE] = -1
         r[ri + VLEN] = 0
-        if (vlen > 0) this.#appendValue(a, value!)
+        if (vlen > 0) this.#appendValue(a, value!, vlen)
         r[ri + INFO] = info & ~EXPOSED
       }
       if (update && this.#policy === POLICY_WTINYLFU) {
-        this.#sketch!.increment(h) // an overwrite is a use
+        this.#countUse(h) // an overwrite is a use
         if (q === Q_PROBATION || q === Q_PROTECTED) {
           this.#unlink(a, q, oldWeight)
           queue = Q_PROTECTED
@@ -979,7 +988,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         r[ri + VLEN] = 0
       }
     } else if (r[ri + VALUE] < 0 && vlen > 0) {
-      this.#appendValue(a, value)
+      this.#appendValue(a, value, vlen)
     }
     r[ri + VLEN] = vlen
     r[ri + VER] = logical | (writer << 16)
@@ -1000,6 +1009,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       if ((info & EXPIRES) !== 0) this.#expiring++
       this.#live++
       if (this.#policy === POLICY_WTINYLFU && this.#live > this.#sketch!.capacity && this.#maxEntries === Infinity) {
+        if (this.#sketchCount > 0) this.#drainSketch() // growing discards the counts, these included
         this.#sketch!.ensureCapacity(this.#live)
       }
     }
@@ -1045,12 +1055,12 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   }
 
   /** Appends a value record owned by entry `a` and points the entry at it. */
-  #appendValue (a: number, value: Uint8Array): void {
-    const v = this.#values.allocate(align8(VALUE_HEADER_BYTES + value.byteLength))
+  #appendValue (a: number, value: Uint8Array, vlen: number): void {
+    const v = this.#values.allocate(align8(VALUE_HEADER_BYTES + vlen))
     const c = v >>> OFFSET_BITS
     const o = (v & OFFSET_MASK) << 3
     this.#values.i32[c][o >>> 2] = a
-    copyBytes(value, this.#values.u8[c], o + VALUE_HEADER_BYTES)
+    copyBytes(value, vlen, this.#values.u8[c], o + VALUE_HEADER_BYTES)
     this.#setField(a, VALUE, v)
   }
 
@@ -1125,36 +1135,55 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     return this.#bytes > this.#maxBytes || this.#live + this.#tombstones > this.#maxEntries
   }
 
-  /** Buffers the policy work of one `get` (`a` = -1 for a miss); drains when the buffer is full. */
-  #recordRead (h: number, a: number): void {
+  /** Buffers the queue move of a `get` hit on entry `a`; drains when the buffer is full. */
+  #recordHit (a: number): void {
     const n = this.#readCount
-    this.#readBuffer[2 * n] = h
-    this.#readBuffer[2 * n + 1] = a
+    this.#readBuffer[n] = a
     this.#readCount = n + 1
     if (n + 1 === READ_BUFFER_READS) this.#drainReads()
   }
 
   /**
-   * Does the buffered reads' policy work, in read order: each read counts in the frequency sketch, and a
-   * hit moves its entry to the MRU end of its queue (a probation entry is promoted under W-TinyLFU).
-   * Called before anything that reads or changes the queues or the sketch, or moves or removes an entry
-   * (writes, removals, compaction), so the outcome is exactly that of doing the work on each read; done
-   * in a batch, the cache misses of independent reads overlap (Caffeine buffers reads the same way).
+   * Does the buffered hits' queue moves, in read order: each entry moves to the MRU end of its queue (a
+   * probation entry is promoted under W-TinyLFU). Called before anything that reads or changes the
+   * queues, or moves or removes an entry (writes, removals, compaction), so the outcome is exactly that
+   * of moving on each read; in a batch, the cache misses of independent moves overlap (Caffeine buffers
+   * reads the same way).
    */
   #drainReads (): void {
     const n = this.#readCount
     const buffer = this.#readBuffer
     this.#readCount = 0
-    const sketch = this.#sketch
-    if (sketch !== null) for (let i = 0; i < n; i++) sketch.increment(buffer[2 * i])
     const i32 = this.#entries.i32
+    const segmented = this.#policy === POLICY_WTINYLFU
     for (let i = 0; i < n; i++) {
-      const a = buffer[2 * i + 1]
-      if (a < 0) continue
+      const a = buffer[i]
       const q = (i32[a >>> OFFSET_BITS][((a & OFFSET_MASK) << 1) + INFO] & QUEUE_BITS) >>> QUEUE_SHIFT
-      if (q === Q_PROBATION && sketch !== null) this.#promote(a)
+      if (q === Q_PROBATION && segmented) this.#promote(a)
       else if (this.#qTail[q] !== a) this.#moveToTail(a, q)
     }
+  }
+
+  /** Counts a use of the key hashing to `h` (a read, hit or miss, or an overwrite) in the sketch, buffered. */
+  #countUse (h: number): void {
+    if (this.#sketch === null) return
+    const n = this.#sketchCount
+    this.#sketchBuffer[n] = h
+    this.#sketchCount = n + 1
+    if (n + 1 === SKETCH_BUFFER_INCREMENTS) this.#drainSketch()
+  }
+
+  /**
+   * Applies the buffered sketch increments, in order. Called before the sketch is read (admission) or
+   * resized, so every estimate is exactly that of incrementing on each use; in a batch, the increments'
+   * cache misses overlap.
+   */
+  #drainSketch (): void {
+    const n = this.#sketchCount
+    const buffer = this.#sketchBuffer
+    const sketch = this.#sketch!
+    this.#sketchCount = 0
+    for (let i = 0; i < n; i++) sketch.increment(buffer[i])
   }
 
   /** A use of a probation entry under W-TinyLFU: it moves to the protected segment. */
@@ -1224,6 +1253,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /** TinyLFU admission: the candidate wins only if more frequent; warm losers win 1 in 128 (hash flooding). */
   #admit (candidateHash: number, victimHash: number): boolean {
+    if (this.#sketchCount > 0) this.#drainSketch()
     const sketch = this.#sketch!
     const victimFrequency = sketch.frequency(victimHash)
     const candidateFrequency = sketch.frequency(candidateHash)
@@ -1507,8 +1537,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 }
 
 /** Copies all of `src` into `dst` at `at`; a plain loop beats `set()` for short values. */
-function copyBytes (src: Uint8Array, dst: Uint8Array, at: number): void {
-  const n = src.byteLength
+function copyBytes (src: Uint8Array, n: number, dst: Uint8Array, at: number): void {
   if (n <= 32) for (let i = 0; i < n; i++) dst[at + i] = src[i]
   else dst.set(src, at)
 }
