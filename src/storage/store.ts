@@ -24,9 +24,11 @@
  * space, a segmented LRU (probation 20% / protected 80%); a candidate enters only if the frequency sketch
  * (`frequency-sketch.ts`) rates it above the probation victim, otherwise the candidate itself is evicted.
  * The sketch counts every `get` (hit or miss) and every overwrite. Or plain LRU. Both policies count
- * against `maxBytes` and optionally `maxEntries`. A `get` only records (key hash, entry) in a read buffer
- * (as Caffeine does); the buffered sketch increments and queue moves are done in one batch when it fills
- * and before any write, removal or compaction, so evictions are exactly those of per-read updates.
+ * against `maxBytes` and optionally `maxEntries`. Policy work is buffered, as in Caffeine: a `get` hit
+ * records its entry in a read buffer whose queue moves are done in one batch when it fills and before
+ * any write, removal or compaction; sketch increments (reads and overwrites) are buffered likewise and
+ * applied before the sketch is read (admission) or resized. Evictions are exactly those of doing the
+ * work on every call; in a batch, the cache misses of independent updates overlap.
  *
  * Invariants (checked by `assertInvariants()`):
  * - `bytes` = Σ over entries of key bytes + value bytes + ENTRY_OVERHEAD_BYTES (tombstones: no value), and
