@@ -16,6 +16,7 @@
  *   members that have them (most members have no metadata; few are suspected at once). Iteration is in
  *   insertion order, like the Map it replaces (push-pull states and `members()` list members that way).
  */
+import { EMPTY_META } from '../wire/membership.js'
 import type { MemberState, Metadata } from '../wire/membership.js'
 import type { Suspicion } from './suspicion.js'
 
@@ -52,7 +53,6 @@ export const sharedMemberNumbers = new MemberNumbers()
 const ABSENT = 0
 const STATE_NAMES: readonly MemberState[] = ['alive', 'alive', 'suspect', 'dead', 'left']
 const STATE_CODES: Readonly<Record<MemberState, number>> = { alive: 1, suspect: 2, dead: 3, left: 4 }
-const EMPTY_META: Metadata = Object.freeze({})
 
 export class MemberTable {
   readonly numbers: MemberNumbers

@@ -194,7 +194,8 @@ function decodeString (buf: Uint8Array, start: number, n: number): string {
   }
 }
 
-const EMPTY_META: Metadata = Object.freeze({})
+/** The empty metadata map every decoder and member table hands out (so "no metadata" is one identity check). */
+export const EMPTY_META: Metadata = Object.freeze({})
 
 /** Frame limits for membership frames: the shared defaults (4 MiB frames fit a 65,536-member state). */
 const FRAME_LIMITS: WireLimits = DEFAULT_WIRE_LIMITS
@@ -488,11 +489,10 @@ export function encodePushPull (msg: PushPullRequest | PushPullReply): Uint8Arra
     if (id.byteLength > L.maxIdBytes) throw new EncodeError(`member id of ${id.byteLength} bytes is over the limit of ${L.maxIdBytes}`)
     if (address.byteLength > L.maxAddressBytes) throw new EncodeError(`address of ${address.byteLength} bytes is over the limit of ${L.maxAddressBytes}`)
     let meta: Uint8Array | undefined
-    for (const _ in m.meta) {
+    if (m.meta !== EMPTY_META && Object.keys(m.meta).length > 0) {
       const w = new Writer(FRAME_LIMITS, 64)
       writeMeta(w, m.meta)
       meta = w.finish()
-      break
     }
     const need = pos + id.byteLength + address.byteLength + 2 * 5 + 8 + 1 + (meta === undefined ? 1 : meta.byteLength)
     if (need > out.byteLength) {
