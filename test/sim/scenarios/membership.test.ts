@@ -23,6 +23,15 @@ describe('membership scenario', () => {
     expect(c.traceHash).not.toBe(a.traceHash)
   })
 
+  it('settles a mass join by gossip and periodic exchanges, without cascades of full-state exchanges', () => {
+    // 300 peers join through one seed in 6 s: every periodic exchange meanwhile finds many members it had
+    // never heard of, which must not set off push-pulls every period at every peer (O(n) each)
+    const { report } = runMembershipScenario({ peers: 300, seed: 4, durationSeconds: 30, warmupSeconds: 30 })
+    expect(report.finalView).toEqual({ live: 300, distinctChecksums: 1, everyoneSeesEveryone: true })
+    expect(report.protocol.pushPullCascades).toBe(0)
+    expect(report.protocol.pushPulls).toBeLessThan(3 * 300)
+  })
+
   it('merges the views again after a 50/50 partition heals', () => {
     const { report, svg } = runMembershipScenario({
       peers: 30, seed: 3, durationSeconds: 120, warmupSeconds: 20, partition: { atSeconds: 10, healSeconds: 50 }, timeline: true
@@ -31,6 +40,8 @@ describe('membership scenario', () => {
     expect(report.convergedAfterHealMs).not.toBeNull()
     expect(report.convergedAfterHealMs!).toBeGreaterThanOrEqual(0)
     expect(report.finalView.distinctChecksums).toBe(1)
+    // the heal changes many members both sides already knew: full-state exchanges cascade
+    expect(report.protocol.pushPullCascades).toBeGreaterThan(0)
     expect(svg).toMatch(/^<svg/)
     expect(svg).toContain('side A')
   })
