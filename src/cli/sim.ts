@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { InvalidOptionError } from '../errors.js'
 import { parseDuration, parsePeers, parseProbability, parseSeed, parseNumber } from '../sim/validate.js'
 import { runMembershipScenario } from '../sim/scenarios/membership.js'
-import type { MembershipReport, MembershipScenarioInit } from '../sim/scenarios/membership.js'
+import type { MembershipProgress, MembershipReport, MembershipScenarioInit } from '../sim/scenarios/membership.js'
 import type { CliIo } from './main.js'
 
 export const SIM_HELP = `meshcache sim SCENARIO [options]
@@ -33,6 +33,7 @@ Options:
   --latency MS              one-way link latency (default 1)
   --jitter MS               mean extra random latency (default 1)
   --json                    print one JSON report on stdout
+  --progress                print how far the run is to stderr every 10 virtual seconds
   --svg FILE                where to write the SVG timeline (default meshcache-sim-SCENARIO-SEED.svg;
                             written unless --json is given without --svg)
   --history FILE            operation history (key-value scenarios; not produced by membership)
@@ -45,6 +46,8 @@ interface SimArgs {
   svg?: string
   history?: string
   seedGiven: boolean
+  /** Print how far the run is to stderr every 10 virtual seconds. */
+  progress: boolean
 }
 
 const SCENARIO_FILE_KEYS = new Set(['peers', 'seed', 'loss', 'crash', 'pause', 'partition', 'lifeguard', 'durationSeconds',
@@ -68,7 +71,7 @@ export function parseSimArgs (argv: readonly string[], randomSeed: () => number)
     } else if (name === 'partition') {
       const next = eq !== -1 ? token.slice(eq + 1) : argv[i + 1]
       if (next !== undefined && /^\d/.test(next)) { flags.set(name, next); if (eq === -1) i++ } else flags.set(name, true)
-    } else if (name === 'json' || name === 'no-lifeguard') {
+    } else if (name === 'json' || name === 'no-lifeguard' || name === 'progress') {
       flags.set(name, true)
     } else {
       throw new InvalidOptionError(`unknown option --${name} (see 'meshcache sim --help')`)
@@ -125,7 +128,7 @@ export function parseSimArgs (argv: readonly string[], randomSeed: () => number)
   if (str('history') !== undefined) {
     throw new InvalidOptionError('--history records client operations; the membership scenario has none (key-value scenarios will write it)')
   }
-  return { scenario, options, json: flags.has('json'), svg: str('svg'), seedGiven }
+  return { scenario, options, json: flags.has('json'), svg: str('svg'), seedGiven, progress: flags.has('progress') }
 }
 
 function wholeNumber (name: string, text: string): number {
@@ -159,7 +162,10 @@ export async function simCommand (argv: string[], io: CliIo): Promise<number> {
   const replay = replayCommand(argv, seed)
   let run
   try {
-    run = runMembershipScenario({ ...args.options, timeline: !args.json || args.svg !== undefined })
+    const onProgress = args.progress
+      ? (p: MembershipProgress): void => { io.err(`meshcache sim: ${p.virtualSeconds}/${p.totalVirtualSeconds} virtual s (${p.phase}), ${p.wallSeconds.toFixed(0)} s wall\n`) }
+      : undefined
+    run = runMembershipScenario({ ...args.options, timeline: !args.json || args.svg !== undefined, onProgress })
   } catch (err) {
     if (err instanceof InvalidOptionError) { io.err(`meshcache sim: ${err.message}\n`); return 2 }
     throw err

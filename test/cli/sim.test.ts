@@ -58,6 +58,17 @@ describe('meshcache sim', () => {
     expect(replayCommand(['membership', '--partition'], 1234)).toBe('meshcache sim membership --partition --seed 1234')
   })
 
+  it('prints progress to stderr with --progress, and keeps stdout one JSON report', async () => {
+    const c = capture()
+    expect(await main(['sim', 'membership', '--peers', '8', '--duration', '15', '--warmup', '5', '--seed', '2', '--json', '--progress'], c.io)).toBe(0)
+    expect(c.out).toHaveLength(1)
+    expect(JSON.parse(c.out[0])).toMatchObject({ peers: 8, seed: 2 })
+    const lines = c.err.join('').split('\n').filter((l) => l.includes('virtual s'))
+    expect(lines[0]).toMatch(/^meshcache sim: 5\/20 virtual s \(warm-up\), \d+ s wall$/)
+    expect(lines.at(-1)).toMatch(/^meshcache sim: 20\/20 virtual s \(measured\)/)
+    expect(parseSimArgs(['membership'], () => 1).progress).toBe(false)
+  })
+
   it('refuses impossible options with exit code 2 and a clear message', async () => {
     for (const [argv, message] of [
       [['sim', 'membership', '--loss', '2'], /--loss must be a probability/],

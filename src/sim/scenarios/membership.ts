@@ -55,6 +55,19 @@ export interface MembershipScenarioInit {
   jitterMs?: number
   /** Collect the samples for an SVG timeline. @default false */
   timeline?: boolean
+  /**
+   * Called every 10 virtual seconds with how far the run is (for long runs: 10,000 peers take an hour).
+   * The run goes on in 10 s steps between calls, so the outcome and `traceHash` are the same with or
+   * without it.
+   */
+  onProgress?: (progress: MembershipProgress) => void
+}
+
+export interface MembershipProgress {
+  virtualSeconds: number
+  totalVirtualSeconds: number
+  wallSeconds: number
+  phase: 'warm-up' | 'measured'
 }
 
 export interface MembershipReport {
@@ -117,7 +130,7 @@ export interface MembershipRun {
 interface Resolved {
   peers: number, seed: number, loss: number, crash: number, pause: number, lifeguard: boolean,
   durationMs: number, warmupMs: number, preset: MembershipPreset, latencyMs: number, jitterMs: number,
-  partition?: { atMs: number, healMs: number }, timeline: boolean
+  partition?: { atMs: number, healMs: number }, timeline: boolean, onProgress?: (progress: MembershipProgress) => void
 }
 
 function resolve (init: MembershipScenarioInit): Resolved {
@@ -154,9 +167,13 @@ function resolve (init: MembershipScenarioInit): Resolved {
     latencyMs: checkNonNegative('latencyMs', init.latencyMs ?? 1),
     jitterMs: checkNonNegative('jitterMs', init.jitterMs ?? 1),
     partition,
-    timeline: init.timeline ?? false
+    timeline: init.timeline ?? false,
+    onProgress: init.onProgress
   }
 }
+
+/** Virtual time between two progress reports. */
+const PROGRESS_STEP_MS = 10_000
 
 /** The address of peer `i`: `p0000`, `p0001`, ... (wider when there are more than 10,000 peers). */
 export function peerAddress (i: number, peers: number): string {
@@ -322,12 +339,20 @@ export function runMembershipScenario (init: MembershipScenarioInit = {}): Membe
     })
   }
 
-  sim.runUntil(measureStart)
+  const totalVirtualSeconds = (o.warmupMs + o.durationMs) / 1000
+  const runTo = (atMs: number, phase: MembershipProgress['phase']): void => {
+    if (o.onProgress === undefined) { sim.runUntil(atMs); return }
+    while (sim.now() < atMs) {
+      sim.runUntil(Math.min(atMs, sim.now() + PROGRESS_STEP_MS))
+      o.onProgress({ virtualSeconds: (sim.now() - sim.startMs) / 1000, totalVirtualSeconds, wallSeconds: (performance.now() - wallStart) / 1000, phase })
+    }
+  }
+  runTo(measureStart, 'warm-up')
   const net0 = sim.network.stats()
   let memberMs = 0
   // integrate up-members over the window, one period at a time, for the per-member rates
   const stopCount = sim.every(periodMs, () => { if (sim.now() <= measureEnd) memberMs += periodMs * countUp(sim, addresses) })
-  sim.runUntil(measureEnd)
+  runTo(measureEnd, 'measured')
   stopCount()
   const net1 = sim.network.stats()
 

@@ -14,6 +14,16 @@ describe('membership scenario', () => {
     expect(report.messagesPerMemberPerPeriod).toBeGreaterThan(1)
   })
 
+  it('reports progress every 10 virtual seconds without changing the run', () => {
+    const seen: Array<[number, string]> = []
+    const init = { peers: 20, seed: 8, crash: 1, loss: 0.01, durationSeconds: 25, warmupSeconds: 12 }
+    const withProgress = runMembershipScenario({ ...init, onProgress: (p) => { seen.push([p.virtualSeconds, p.phase]); expect(p.totalVirtualSeconds).toBe(37) } }).report
+    const without = runMembershipScenario(init).report
+    expect(seen).toEqual([[10, 'warm-up'], [12, 'warm-up'], [22, 'measured'], [32, 'measured'], [37, 'measured']])
+    expect(withProgress.traceHash).toBe(without.traceHash)
+    expect(withProgress.simEvents).toBe(without.simEvents)
+  })
+
   it('replays a seed exactly and differs under another seed', () => {
     const a = runMembershipScenario({ peers: 20, seed: 5, crash: 1, pause: 2, loss: 0.02, durationSeconds: 60, warmupSeconds: 20 }).report
     const b = runMembershipScenario({ peers: 20, seed: 5, crash: 1, pause: 2, loss: 0.02, durationSeconds: 60, warmupSeconds: 20 }).report
