@@ -791,8 +791,7 @@ export class Swim {
     return encodeUpdate({ kind: 'alive', id: this.#t.id(r), incarnation: this.#t.incarnation(r), address: this.#t.address(r), meta: this.#t.meta(r) })
   }
 
-  /** Applies one update; returns true if our view changed. */
-  /** Applies one update about the member `r` (undefined: unknown to us; `#self`: us). */
+  /** Applies one update about the member `r` (undefined: unknown to us; `#self`: us); true if our view changed. */
   #applyUpdate (u: MemberUpdate, r: MemberRecord | undefined, nowMs: number, via: MemberEventVia): boolean {
     switch (u.kind) {
       case 'alive': return this.#applyAlive(r, u.id, u.incarnation, u.address, u.meta, nowMs, via, true)
