@@ -11,6 +11,11 @@
  * what the store's byte accounting charges (it is what the key costs in memory). The `maxKeyBytes` limit
  * is on the key's UTF-8 length instead, the same measure as the wire's key limit, so a key is accepted
  * or refused the same way by the store and by the codec.
+ *
+ * `KeyBuffer` reads a key's code units once (`charCodeAt` is the costly part of handling a key: each call
+ * dispatches on the string's representation): in that one pass it hashes them, notes whether they are all
+ * Latin-1 and copies the key's stored form into a buffer, so comparing with a stored key or storing it
+ * is then plain typed-array work, four bytes at a time.
  */
 
 /** 32-bit hash of a key's UTF-16 code units (a signed int32). */
@@ -108,4 +113,96 @@ export function hashStoredKey (buf: Uint8Array, start: number, length: number, l
     h ^= k
   }
   return fmix32(h)
+}
+
+/**
+ * The last key read, in its stored form. `read(key)` returns `hashKey(key, seed)` and fills `bytes`
+ * (`storedBytes` of them: Latin-1, or UTF-16LE when `latin1` is false); `words` views the same memory as
+ * int32s. Holds keys of up to `maxChars` code units; longer keys must not be read.
+ */
+export class KeyBuffer {
+  readonly bytes: Uint8Array
+  readonly words: Int32Array
+  readonly #codes: Uint16Array
+  readonly #seed: number
+  latin1 = true
+  storedBytes = 0
+
+  constructor (maxChars: number, seed: number) {
+    const buffer = new ArrayBuffer((2 * maxChars + 7) & ~7)
+    this.bytes = new Uint8Array(buffer)
+    this.words = new Int32Array(buffer)
+    this.#codes = new Uint16Array(maxChars)
+    this.#seed = seed
+  }
+
+  /** Reads `key` (at most `maxChars` code units) and returns its hash, `hashKey(key, seed)`. */
+  read (key: string): number {
+    const n = key.length
+    const bytes = this.bytes
+    const codes = this.#codes
+    let h = this.#seed ^ n
+    let bits = 0
+    let i = 0
+    for (; i + 1 < n; i += 2) {
+      const c0 = key.charCodeAt(i)
+      const c1 = key.charCodeAt(i + 1)
+      bytes[i] = c0
+      bytes[i + 1] = c1
+      codes[i] = c0
+      codes[i + 1] = c1
+      bits |= c0 | c1
+      let k = c0 | (c1 << 16)
+      k = Math.imul(k, 0xcc9e2d51)
+      k = (k << 15) | (k >>> 17)
+      k = Math.imul(k, 0x1b873593)
+      h ^= k
+      h = (h << 13) | (h >>> 19)
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0
+    }
+    if (i < n) {
+      let k = key.charCodeAt(i)
+      bytes[i] = k
+      codes[i] = k
+      bits |= k
+      k = Math.imul(k, 0xcc9e2d51)
+      k = (k << 15) | (k >>> 17)
+      k = Math.imul(k, 0x1b873593)
+      h ^= k
+    }
+    if (bits < 256) {
+      this.latin1 = true
+      this.storedBytes = n
+    } else {
+      // Rare: lay the code units out as UTF-16LE (independent of the platform's byte order).
+      for (let j = 0; j < n; j++) {
+        const c = codes[j]
+        bytes[2 * j] = c & 0xff
+        bytes[2 * j + 1] = c >>> 8
+      }
+      this.latin1 = false
+      this.storedBytes = 2 * n
+    }
+    return fmix32(h)
+  }
+
+  /** True when the `storedBytes` bytes at `start` (a multiple of 4) of `buf` / `words` equal the key read. */
+  equals (buf: Uint8Array, words: Int32Array, start: number): boolean {
+    const length = this.storedBytes
+    const mine = this.words
+    const w = start >>> 2
+    const full = length >>> 2
+    for (let j = 0; j < full; j++) if (words[w + j] !== mine[j]) return false
+    const bytes = this.bytes
+    for (let j = full << 2; j < length; j++) if (buf[start + j] !== bytes[j]) return false
+    return true
+  }
+
+  /** Writes the key read at `start` (a multiple of 4) of `words`; may write up to 3 bytes past its end. */
+  copyTo (words: Int32Array, start: number): void {
+    const mine = this.words
+    const w = start >>> 2
+    const n = (this.storedBytes + 3) >>> 2
+    for (let j = 0; j < n; j++) words[w + j] = mine[j]
+  }
 }

@@ -49,7 +49,7 @@ import type { Clock } from '../env/clock.js'
 import { align8, Arena, newCursor, OFFSET_BITS, OFFSET_MASK, type ArenaCursor } from './arena.js'
 import { FrequencySketch } from './frequency-sketch.js'
 import { assertValidVersion, compareWriterIds, InvalidVersionError, MAX_LOGICAL, type Hlc, type Version } from './hlc.js'
-import { hashKey, hashStoredKey, isLatin1, utf8Length } from './key.js'
+import { hashStoredKey, KeyBuffer, utf8Length } from './key.js'
 import {
   ENTRY_OVERHEAD_BYTES, protectedMaximum, resolveInit, windowMaximum,
   type EvictionPolicy, type LocalStoreInit, type RemovalReason
@@ -261,9 +261,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   readonly #sketchBuffer = new Int32Array(SKETCH_BUFFER_INCREMENTS)
   #sketchCount = 0
 
-  // Out-parameters of #checkKey (avoid allocating a result object per call)
-  #keyLatin1 = true
-  #keyBytesOut = 0
+  /** The key of the current call, read once (hash, stored form); see `#readKey` and `#checkKey`. */
+  readonly #key: KeyBuffer
 
   constructor (init: LocalStoreInit) {
     const o = resolveInit(init)
@@ -281,6 +280,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#graceMs = o.tombstoneGraceMs
     this.#onRemove = o.onRemove
     this.#seed = o.hashSeed
+    this.#key = new KeyBuffer(o.maxKeyBytes, o.hashSeed)
     this.#random = (o.hashSeed ^ 0x5bd1e995) | 1
     this.#windowMaxBytes = windowMaximum(o.maxBytes, false)
     this.#windowMaxEntries = windowMaximum(o.maxEntries, true)
@@ -323,9 +323,12 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /** The value stored under `key`, or undefined. Counts as a use (recency, frequency, idle time). */
   get (key: string): Uint8Array | undefined {
-    if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
-    const h = hashKey(key, this.#seed)
-    const a = this.#find(key, h)
+    if (this.#unstorable(key)) {
+      this.#misses++
+      return undefined
+    }
+    const h = this.#key.read(key)
+    const a = this.#find(h)
     if (a >= 0) {
       const r = this.#entries.i32[a >>> OFFSET_BITS]
       const ri = (a & OFFSET_MASK) << 1
@@ -371,8 +374,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   /** The stored entry, tombstones included, with its version and expiry (does not count as a use). */
   getEntry (key: string): StoreEntry | undefined {
-    if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
-    const a = this.#find(key, hashKey(key, this.#seed))
+    if (this.#unstorable(key)) return undefined
+    const a = this.#find(this.#key.read(key))
     if (a < 0) return undefined
     const info = this.#field(a, INFO)
     if ((info & TOMBSTONE) === 0 && (info & EXPIRES) !== 0 && !this.#aliveOnRead(a, info, false)) {
@@ -393,7 +396,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   set (key: string, value: Uint8Array, options?: SetOptions): boolean {
     if (!(value instanceof Uint8Array)) throw notBytes()
     const h = this.#checkKey(key)
-    const keyBytes = this.#keyBytesOut
+    const keyBytes = this.#key.storedBytes
     const vlen = value.byteLength
     this.#checkSize(keyBytes, vlen)
     const ttlMs = options?.ttlMs
@@ -404,8 +407,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const ttl = ttlMs ?? this.#defaultTtlMs
     const hlc = this.#hlc
     hlc.tickAt(now)
-    const stored = this.#write(key, h, this.#keyLatin1, keyBytes, value, hlc.lastPhysical, hlc.lastLogical, 0,
-      ttl > 0 ? now + ttl : Infinity, now, this.#find(key, h), 'set')
+    const stored = this.#write(key, h, this.#key.latin1, keyBytes, value, hlc.lastPhysical, hlc.lastLogical, 0,
+      ttl > 0 ? now + ttl : Infinity, now, this.#find(h), 'set')
     this.#sets++
     this.#writeMaintenance(now, keyBytes + vlen)
     if (this.#pendingKeys.length > 0) this.#flush()
@@ -418,7 +421,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     for (const item of list) {
       if (!(item[1] instanceof Uint8Array)) throw notBytes()
       this.#checkKey(item[0])
-      this.#checkSize(this.#keyBytesOut, item[1].byteLength)
+      this.#checkSize(this.#key.storedBytes, item[1].byteLength)
       const ttlMs = item[2]?.ttlMs
       if (ttlMs !== undefined && !(ttlMs > 0)) {
         throw new InvalidOptionError(`setMany: ttlMs must be a positive number of milliseconds (or Infinity for none), got ${String(ttlMs)}`)
@@ -448,7 +451,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   delete (key: string): boolean {
     const h = this.#checkKey(key)
     const now = this.#clock.now()
-    const a = this.#find(key, h)
+    const a = this.#find(h)
+    const keyBytes = this.#key.storedBytes
     let removed = false
     if (a >= 0) {
       const info = this.#field(a, INFO)
@@ -459,10 +463,10 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     } else {
       const hlc = this.#hlc
       hlc.tickAt(now)
-      this.#write(key, h, this.#keyLatin1, this.#keyBytesOut, null, hlc.lastPhysical, hlc.lastLogical, 0, Infinity, now, a, 'delete')
+      this.#write(key, h, this.#key.latin1, keyBytes, null, hlc.lastPhysical, hlc.lastLogical, 0, Infinity, now, a, 'delete')
     }
     if (removed) this.#deletes++
-    this.#writeMaintenance(now, this.#keyBytesOut)
+    this.#writeMaintenance(now, keyBytes)
     this.#flush()
     return removed
   }
@@ -525,8 +529,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const { key, value, version } = entry
     if (value !== null && !(value instanceof Uint8Array)) throw notBytes()
     const h = this.#checkKey(key)
-    const latin1 = this.#keyLatin1
-    const keyBytes = this.#keyBytesOut
+    const latin1 = this.#key.latin1
+    const keyBytes = this.#key.storedBytes
     if (value !== null) this.#checkSize(keyBytes, value.byteLength)
     assertValidVersion(version)
     const expiresAt = entry.expiresAt ?? Infinity
@@ -535,7 +539,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     }
     const now = this.#clock.now()
     this.#hlc.update(version)
-    let a = this.#find(key, h)
+    let a = this.#find(h)
     if (a >= 0) {
       const info = this.#field(a, INFO)
       if ((info & TOMBSTONE) === 0 && this.#isExpired(a, info, now)) {
@@ -718,7 +722,9 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         if (q === Q_TOMBSTONES) fail('live entry in the tombstone queue')
         if (this.#policy === POLICY_LRU && q !== Q_PROBATION) fail(`LRU entry in queue ${q}`)
       }
-      if (this.#find(this.#decodeKey(a), this.#hashAt(a)) !== a) fail(`entry ${a} not found by its key`)
+      const h = this.#key.read(this.#decodeKey(a))
+      if (h !== this.#hashAt(a)) fail(`entry ${a}: its key bytes and its decoded key hash differently`)
+      if (this.#find(h) !== a) fail(`entry ${a} not found by its key`)
     }
     for (let q = 1; q < QUEUES; q++) {
       let n = 0
@@ -803,38 +809,41 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   // ---------------------------------------------------------------- internals: lookup
 
-  /** Address of the entry holding `key` (hash `h`): live, expired or tombstone; -1 when absent. */
-  #find (key: string, h: number): number {
+  /**
+   * For a key to look up: throws `InvalidKeyError` unless it is a non-empty string; true when it is too
+   * long to be stored, so absent (a stored key has at most maxKeyBytes UTF-8 bytes, so at most that many
+   * code units); otherwise `#key.read` may read it.
+   */
+  #unstorable (key: string): boolean {
+    if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
+    return key.length > this.#maxKeyBytes
+  }
+
+  /** Address of the entry holding the key in `#key` (hash `h`): live, expired or tombstone; -1 when absent. */
+  #find (h: number): number {
     const table = this.#table
     const mask = this.#tableMask
     const i32 = this.#entries.i32
     const u8 = this.#entries.u8
     const metaBytes = this.#metaBytes
-    const n = key.length
+    const key = this.#key
+    const want = key.storedBytes | (key.latin1 ? LATIN1 : 0)
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const a = table[2 * i + 1]
       if (a < 0) return -1
       if (table[2 * i] !== h) continue
       const c = a >>> OFFSET_BITS
-      const info = i32[c][((a & OFFSET_MASK) << 1) + INFO]
-      const buf = u8[c]
-      let p = ((a & OFFSET_MASK) << 3) + metaBytes
-      let j = 0
-      if ((info & LATIN1) !== 0) {
-        if ((info & KEY_BYTES) !== n) continue
-        while (j < n && buf[p + j] === key.charCodeAt(j)) j++
-      } else {
-        if ((info & KEY_BYTES) !== n * 2) continue
-        while (j < n && (buf[p] | (buf[p + 1] << 8)) === key.charCodeAt(j)) { j++; p += 2 }
-      }
-      if (j === n) return a
+      const words = i32[c]
+      // Same stored length and form (a key is stored Latin-1 exactly when all its code units are < 256).
+      if ((words[((a & OFFSET_MASK) << 1) + INFO] & (KEY_BYTES | LATIN1)) !== want) continue
+      if (key.equals(u8[c], words, ((a & OFFSET_MASK) << 3) + metaBytes)) return a
     }
   }
 
   /** Address of a live, unexpired value under `key` (removing it if expired), or -1. */
   #findLive (key: string): number {
-    if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
-    const a = this.#find(key, hashKey(key, this.#seed))
+    if (this.#unstorable(key)) return -1
+    const a = this.#find(this.#key.read(key))
     if (a < 0) return -1
     const info = this.#field(a, INFO)
     if ((info & (TOMBSTONE | EXPIRES)) === 0) return a
@@ -884,7 +893,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
 
   // ---------------------------------------------------------------- internals: checks
 
-  /** Validates a key for writing; returns its hash and sets #keyLatin1 / #keyBytesOut. */
+  /** Validates a key for writing and reads it into `#key`; returns its hash. */
   #checkKey (key: string): number {
     if (typeof key !== 'string' || key.length === 0) throw invalidKey(key)
     // A UTF-8 character takes at most 3 bytes per UTF-16 code unit: short keys need no exact count.
@@ -895,10 +904,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         throw new InvalidKeyError(`key is ${utf8} bytes in UTF-8, over maxKeyBytes ${this.#maxKeyBytes}; use a shorter key or raise maxKeyBytes`)
       }
     }
-    const latin1 = isLatin1(key)
-    this.#keyLatin1 = latin1
-    this.#keyBytesOut = latin1 ? key.length : key.length * 2
-    return hashKey(key, this.#seed)
+    return this.#key.read(key) // at most maxKeyBytes code units: fits
   }
 
   /** Refuses an entry whose value is over `maxValueBytes` or whose accounted size is over `maxBytes`. */
@@ -930,7 +936,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     this.#writerRefs[writer]++ // before the old version's writer is released: it may be the same one
     let queue: number
     if (a < 0) {
-      a = this.#newEntry(key, latin1, keyBytes, h)
+      a = this.#newEntry(latin1, keyBytes, h)
       queue = tombstone ? Q_TOMBSTONES : this.#policy === POLICY_LRU ? Q_PROBATION : Q_WINDOW
     } else {
       const r = this.#entries.i32[a >>> OFFSET_BITS]
@@ -1028,8 +1034,8 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     return (this.#field(a, INFO) & QUEUE_BITS) !== 0
   }
 
-  /** Appends an entry record for `key` (not linked in any queue yet) and indexes it. */
-  #newEntry (key: string, latin1: boolean, keyBytes: number, h: number): number {
+  /** Appends an entry record for the key in `#key` (not linked in any queue yet) and indexes it. */
+  #newEntry (latin1: boolean, keyBytes: number, h: number): number {
     if (this.#tableCount + 1 > (this.#tableMask + 1) * MAX_LOAD) this.#growTable()
     const a = this.#entries.allocate(align8(this.#metaBytes + keyBytes))
     const c = a >>> OFFSET_BITS
@@ -1041,17 +1047,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     r[ri + VLEN] = 0
     r[ri + INFO] = keyBytes | (latin1 ? LATIN1 : 0)
     r[ri + VER] = 0
-    const buf = this.#entries.u8[c]
-    let p = ((a & OFFSET_MASK) << 3) + this.#metaBytes
-    if (latin1) {
-      for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i)
-    } else {
-      for (let i = 0; i < key.length; i++) {
-        const code = key.charCodeAt(i)
-        buf[p++] = code & 0xff
-        buf[p++] = code >>> 8
-      }
-    }
+    this.#key.copyTo(r, ((a & OFFSET_MASK) << 3) + this.#metaBytes) // the record is 8-aligned: room for the tail word
     this.#tableInsert(a, h)
     return a
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { hashKey, hashStoredKey, isLatin1, storedKeyBytes, utf8Length } from '../../src/storage/key.js'
+import { hashKey, hashStoredKey, isLatin1, KeyBuffer, storedKeyBytes, utf8Length } from '../../src/storage/key.js'
 
 describe('hashKey', () => {
   it('is a deterministic 32-bit integer that depends on the seed', () => {
@@ -56,5 +56,61 @@ describe('hashStoredKey', () => {
       }
       expect(hashStoredKey(buf, 3, key.length, latin1, seed)).toBe(hashKey(key, seed))
     }), { seed: 5, numRuns: 500 })
+  })
+})
+
+describe('KeyBuffer', () => {
+  /** The stored form of `key`, as the store lays it out, 8 bytes into a buffer (records are 8-aligned). */
+  function stored (key: string): { bytes: Uint8Array, words: Int32Array } {
+    const buffer = new ArrayBuffer((2 * key.length + 31) & ~7)
+    const bytes = new Uint8Array(buffer)
+    const latin1 = isLatin1(key)
+    for (let i = 0; i < key.length; i++) {
+      const c = key.charCodeAt(i)
+      if (latin1) bytes[8 + i] = c
+      else { bytes[8 + 2 * i] = c & 0xff; bytes[9 + 2 * i] = c >>> 8 }
+    }
+    return { bytes, words: new Int32Array(buffer) }
+  }
+
+  it('reads a key in one pass: the same hash as hashKey, its stored form and length', () => {
+    const kb = new KeyBuffer(64, 0)
+    fc.assert(fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }), fc.integer(), (key, seed) => {
+      const mine = new KeyBuffer(64, seed)
+      expect(mine.read(key)).toBe(hashKey(key, seed))
+      expect(mine.latin1).toBe(isLatin1(key))
+      expect(mine.storedBytes).toBe(storedKeyBytes(key))
+      const { bytes, words } = stored(key)
+      expect(mine.equals(bytes, words, 8)).toBe(true)
+      // A key read before does not leak into the next one's stored form.
+      kb.read('\u20ac'.repeat(64))
+      kb.read(key)
+      expect(kb.equals(bytes, words, 8)).toBe(true)
+    }), { seed: 3, numRuns: 500 })
+  })
+
+  it('tells apart keys of the same stored length that differ in any byte, the tail bytes included', () => {
+    const kb = new KeyBuffer(32, 9)
+    const base = 'key:000000000042x' // 17 bytes: 4 words and a tail byte
+    for (let i = 0; i < base.length; i++) {
+      const other = base.slice(0, i) + String.fromCharCode(base.charCodeAt(i) ^ 1) + base.slice(i + 1)
+      kb.read(base)
+      const { bytes, words } = stored(other)
+      expect(kb.equals(bytes, words, 8)).toBe(false)
+    }
+  })
+
+  it('copies the stored form into a record, and an equal key then compares equal', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }), (key) => {
+      const kb = new KeyBuffer(40, 1)
+      kb.read(key)
+      const words = new Int32Array(4 + ((2 * key.length + 7) >> 2))
+      kb.copyTo(words, 8)
+      const bytes = new Uint8Array(words.buffer)
+      expect(Array.from(bytes.subarray(8, 8 + kb.storedBytes))).toEqual(Array.from(stored(key).bytes.subarray(8, 8 + kb.storedBytes)))
+      const again = new KeyBuffer(40, 1)
+      again.read(key)
+      expect(again.equals(bytes, words, 8)).toBe(true)
+    }), { seed: 4, numRuns: 300 })
   })
 })

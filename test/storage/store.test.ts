@@ -60,6 +60,17 @@ describe('LocalStore basics', () => {
     expect(store.stats().rejected).toBe(2)
   })
 
+  it('finds nothing under a key too long to be stored (a miss, not an error)', () => {
+    const { store } = harness({ maxKeyBytes: 8 })
+    expect(store.set('12345678', utf8('v'))).toBe(true)
+    expect(store.get('123456789')).toBeUndefined()
+    expect(store.has('123456789')).toBe(false)
+    expect(store.peek('123456789')).toBeUndefined()
+    expect(store.getEntry('123456789')).toBeUndefined()
+    expect(store.stats().misses).toBe(1)
+    expect(store.get('12345678')).toEqual(utf8('v'))
+  })
+
   it('refuses values that are not bytes and TTLs that make no sense', () => {
     const { store } = harness()
     expect(() => store.set('k', 'text' as unknown as Uint8Array)).toThrow(TypeError)
