@@ -104,6 +104,22 @@ describe('W-TinyLFU eviction', () => {
     expect(removedWith('evict').length).toBeGreaterThan(0)
   })
 
+  it('keeps entries read since they were written over unread ones, even at the least recently used end', () => {
+    const { store, removedWith } = harness({ maxEntries: 100 })
+    for (let i = 0; i < 100; i++) store.set(`old-${i}`, utf8('v'))
+    for (let i = 0; i < 50; i++) store.get(`old-${i}`) // the oldest half is read once
+    for (let i = 0; i < 10; i++) {
+      store.get(`new-${i}`)
+      store.get(`new-${i}`) // two misses: more frequent than any old entry, so admitted
+      store.set(`new-${i}`, utf8('v'))
+    }
+    store.assertInvariants()
+    for (let i = 0; i < 50; i++) expect(store.has(`old-${i}`)).toBe(true)
+    const evicted = removedWith('evict')
+    expect(evicted).toHaveLength(10)
+    expect(evicted.every((k) => k.startsWith('old-') && Number(k.slice(4)) >= 50)).toBe(true)
+  })
+
   it('never goes over maxEntries or maxBytes, whatever the mix of sizes', () => {
     const random = new SeededRandom(5)
     const { store } = harness({ maxEntries: 200, maxBytes: 30_000 })
