@@ -412,7 +412,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     if (!(value instanceof Uint8Array)) throw notBytes()
     const h = this.#checkKey(key)
     const keyBytes = this.#key.storedBytes
-    const vlen = value.byteLength
+    const vlen = value.length // = byteLength for bytes; V8 inlines `length`, `byteLength` stays a getter call
     this.#checkSize(keyBytes, vlen)
     const ttlMs = options?.ttlMs
     if (ttlMs !== undefined && !(ttlMs > 0)) {
@@ -436,7 +436,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     for (const item of list) {
       if (!(item[1] instanceof Uint8Array)) throw notBytes()
       this.#checkKey(item[0])
-      this.#checkSize(this.#key.storedBytes, item[1].byteLength)
+      this.#checkSize(this.#key.storedBytes, item[1].length)
       const ttlMs = item[2]?.ttlMs
       if (ttlMs !== undefined && !(ttlMs > 0)) {
         throw new InvalidOptionError(`setMany: ttlMs must be a positive number of milliseconds (or Infinity for none), got ${String(ttlMs)}`)
@@ -546,7 +546,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     const h = this.#checkKey(key)
     const latin1 = this.#key.latin1
     const keyBytes = this.#key.storedBytes
-    if (value !== null) this.#checkSize(keyBytes, value.byteLength)
+    if (value !== null) this.#checkSize(keyBytes, value.length)
     assertValidVersion(version)
     const expiresAt = entry.expiresAt ?? Infinity
     if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) {
@@ -576,7 +576,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
         dead ? Infinity : expiresAt, now, a, reason)
     }
     this.#applied++
-    this.#writeMaintenance(now, keyBytes + (value === null ? 0 : value.byteLength))
+    this.#writeMaintenance(now, keyBytes + (value === null ? 0 : value.length))
     this.#flush()
     return true
   }
@@ -947,7 +947,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     cause: RemovalReason): boolean {
     if (this.#readCount > 0) this.#drainReads()
     const tombstone = value === null
-    const vlen = tombstone ? 0 : value.byteLength // once: the getter may be a call
+    const vlen = tombstone ? 0 : value.length // once (see set)
     this.#writerRefs[writer]++ // before the old version's writer is released: it may be the same one
     let queue: number
     let stayBytes = -1 // >= 0: the entry stays in its queue, where it weighed this much
