@@ -123,7 +123,6 @@ export function hashStoredKey (buf: Uint8Array, start: number, length: number, l
 export class KeyBuffer {
   readonly bytes: Uint8Array
   readonly words: Int32Array
-  readonly #codes: Uint16Array
   readonly #seed: number
   latin1 = true
   storedBytes = 0
@@ -132,7 +131,6 @@ export class KeyBuffer {
     const buffer = new ArrayBuffer((2 * maxChars + 7) & ~7)
     this.bytes = new Uint8Array(buffer)
     this.words = new Int32Array(buffer)
-    this.#codes = new Uint16Array(maxChars)
     this.#seed = seed
   }
 
@@ -140,7 +138,6 @@ export class KeyBuffer {
   read (key: string): number {
     const n = key.length
     const bytes = this.bytes
-    const codes = this.#codes
     let h = this.#seed ^ n
     let bits = 0
     let i = 0
@@ -149,8 +146,6 @@ export class KeyBuffer {
       const c1 = key.charCodeAt(i + 1)
       bytes[i] = c0
       bytes[i + 1] = c1
-      codes[i] = c0
-      codes[i + 1] = c1
       bits |= c0 | c1
       let k = c0 | (c1 << 16)
       k = Math.imul(k, 0xcc9e2d51)
@@ -163,7 +158,6 @@ export class KeyBuffer {
     if (i < n) {
       let k = key.charCodeAt(i)
       bytes[i] = k
-      codes[i] = k
       bits |= k
       k = Math.imul(k, 0xcc9e2d51)
       k = (k << 15) | (k >>> 17)
@@ -174,9 +168,9 @@ export class KeyBuffer {
       this.latin1 = true
       this.storedBytes = n
     } else {
-      // Rare: lay the code units out as UTF-16LE (independent of the platform's byte order).
+      // Rare: read the key again, laid out as UTF-16LE (independent of the platform's byte order).
       for (let j = 0; j < n; j++) {
-        const c = codes[j]
+        const c = key.charCodeAt(j)
         bytes[2 * j] = c & 0xff
         bytes[2 * j + 1] = c >>> 8
       }
