@@ -188,7 +188,7 @@ const SWEEP_STEPS_PER_READ = 8
 const MIN_COMPACT_BUDGET = 1024
 const COMPACT_BUDGET_PER_WRITTEN_BYTE = 8
 const DECODE_CHUNK = 8192
-/** Hits buffered before their queue moves are done in one batch (see `#drainReads`). */
+/** LRU: hits buffered before their queue moves are done in one batch (see `#drainReads`). */
 const READ_BUFFER_READS = 128
 /** Uses buffered before their frequency sketch increments are done in one batch (see `#drainSketch`). */
 const SKETCH_BUFFER_INCREMENTS = 128
@@ -266,7 +266,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   #sweepCursor: ArenaCursor = newCursor()
   #reads = 0
 
-  // Read buffer: the entry of each `get` hit, in order, whose queue move is pending; see #drainReads
+  // Read buffer (LRU only): the entry of each `get` hit, in order, whose queue move is pending; see #drainReads
   readonly #readBuffer = new Int32Array(READ_BUFFER_READS)
   #readCount = 0
   // Frequency sketch increments not applied yet (key hashes, in order); see #drainSketch
