@@ -23,23 +23,27 @@ export function hashKey (key: string, seed: number): number {
   const n = key.length
   let h = seed ^ n
   let i = 0
-  for (; i + 1 < n; i += 2) {
-    let k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16)
-    k = Math.imul(k, 0xcc9e2d51)
-    k = (k << 15) | (k >>> 17)
-    k = Math.imul(k, 0x1b873593)
-    h ^= k
-    h = (h << 13) | (h >>> 19)
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0
-  }
-  if (i < n) {
-    let k = key.charCodeAt(i)
-    k = Math.imul(k, 0xcc9e2d51)
-    k = (k << 15) | (k >>> 17)
-    k = Math.imul(k, 0x1b873593)
-    h ^= k
-  }
+  for (; i + 1 < n; i += 2) h = mixBlock(h, key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16))
+  if (i < n) h = mixTail(h, key.charCodeAt(i))
   return fmix32(h)
+}
+
+/** MurmurHash3 x86_32's step: mixes the 32-bit block `k` into the state `h`. */
+function mixBlock (h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51)
+  k = (k << 15) | (k >>> 17)
+  k = Math.imul(k, 0x1b873593)
+  h ^= k
+  h = (h << 13) | (h >>> 19)
+  return (Math.imul(h, 5) + 0xe6546b64) | 0
+}
+
+/** MurmurHash3 x86_32's last, partial block (no rotation of the state). */
+function mixTail (h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51)
+  k = (k << 15) | (k >>> 17)
+  k = Math.imul(k, 0x1b873593)
+  return h ^ k
 }
 
 /** MurmurHash3's finaliser: every input bit affects every output bit. */
@@ -97,21 +101,9 @@ export function hashStoredKey (buf: Uint8Array, start: number, length: number, l
     const c0 = latin1 ? buf[p] : buf[p] | (buf[p + 1] << 8)
     const c1 = latin1 ? buf[p + 1] : buf[p + 2] | (buf[p + 3] << 8)
     p += 2 * step
-    let k = c0 | (c1 << 16)
-    k = Math.imul(k, 0xcc9e2d51)
-    k = (k << 15) | (k >>> 17)
-    k = Math.imul(k, 0x1b873593)
-    h ^= k
-    h = (h << 13) | (h >>> 19)
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0
+    h = mixBlock(h, c0 | (c1 << 16))
   }
-  if (i < length) {
-    let k = latin1 ? buf[p] : buf[p] | (buf[p + 1] << 8)
-    k = Math.imul(k, 0xcc9e2d51)
-    k = (k << 15) | (k >>> 17)
-    k = Math.imul(k, 0x1b873593)
-    h ^= k
-  }
+  if (i < length) h = mixTail(h, latin1 ? buf[p] : buf[p] | (buf[p + 1] << 8))
   return fmix32(h)
 }
 
@@ -147,22 +139,13 @@ export class KeyBuffer {
       bytes[i] = c0
       bytes[i + 1] = c1
       bits |= c0 | c1
-      let k = c0 | (c1 << 16)
-      k = Math.imul(k, 0xcc9e2d51)
-      k = (k << 15) | (k >>> 17)
-      k = Math.imul(k, 0x1b873593)
-      h ^= k
-      h = (h << 13) | (h >>> 19)
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0
+      h = mixBlock(h, c0 | (c1 << 16))
     }
     if (i < n) {
-      let k = key.charCodeAt(i)
-      bytes[i] = k
-      bits |= k
-      k = Math.imul(k, 0xcc9e2d51)
-      k = (k << 15) | (k >>> 17)
-      k = Math.imul(k, 0x1b873593)
-      h ^= k
+      const c = key.charCodeAt(i)
+      bytes[i] = c
+      bits |= c
+      h = mixTail(h, c)
     }
     if (bits < 256) {
       this.latin1 = true

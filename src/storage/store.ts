@@ -273,7 +273,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
   readonly #sketchBuffer = new Int32Array(SKETCH_BUFFER_INCREMENTS)
   #sketchCount = 0
 
-  /** The key of the current call, read once (hash, stored form); see `#readKey` and `#checkKey`. */
+  /** The key of the current call, read once (hash, stored form); see `#unstorable` and `#checkKey`. */
   readonly #key: KeyBuffer
 
   constructor (init: LocalStoreInit) {
