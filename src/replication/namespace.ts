@@ -76,14 +76,14 @@ export function majority (n: number): number {
   return Math.floor(n / 2) + 1
 }
 
-/** UTF-8 length of a string without allocating. */
+/** UTF-8 length of a string without allocating (a lone surrogate counts as U+FFFD, 3 bytes, as encoders write it). */
 export function utf8Bytes (s: string): number {
   let n = 0
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c < 0x80) n += 1
     else if (c < 0x800) n += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++ } else n += 3
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++ } else n += 3
   }
   return n
 }

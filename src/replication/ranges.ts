@@ -82,18 +82,29 @@ export function rangeChanges (before: HashRing, after: HashRing, self: string, r
     const is = newList.includes(self)
     if (was === is) continue
     const target = is ? gained : lost
-    for (const piece of unwrap(start, end)) {
-      const last = target[target.length - 1]
-      if (last !== undefined && last.end === piece.start && sameList(last.before, oldList) && sameList(last.after, newList)) {
-        target[target.length - 1] = { start: last.start, end: piece.end, before: last.before, after: last.after }
-      } else {
-        target.push({ start: piece.start, end: piece.end, before: oldList.slice(), after: newList.slice() })
-      }
+    const lists = { before: oldList.slice(), after: newList.slice() }
+    for (const piece of unwrap(start, end)) target.push({ start: piece.start, end: piece.end, ...lists })
+  }
+  return { gained: coalesce(gained), lost: coalesce(lost) }
+}
+
+/**
+ * Sorts disjoint sub-arcs by end and merges the ones that touch and carry the same lists. Merging after
+ * the sort (not while walking the circle) also joins the two pieces on either side of point 0: the walk
+ * starts with the wrapping sub-arc, so its top piece would otherwise stay apart from the last sub-arc.
+ */
+function coalesce (arcs: ArcChange[]): ArcChange[] {
+  arcs.sort((a, b) => a.end - b.end)
+  const out: ArcChange[] = []
+  for (const a of arcs) {
+    const last = out[out.length - 1]
+    if (last !== undefined && last.end === a.start && sameList(last.before, a.before) && sameList(last.after, a.after)) {
+      out[out.length - 1] = { start: last.start, end: a.end, before: last.before, after: last.after }
+    } else {
+      out.push(a)
     }
   }
-  gained.sort((a, b) => a.end - b.end)
-  lost.sort((a, b) => a.end - b.end)
-  return { gained, lost }
+  return out
 }
 
 /**
