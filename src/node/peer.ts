@@ -207,39 +207,49 @@ export class Peer {
 
   /**
    * Leaves gracefully: hands every key off to its new replicas (confirmed, up to `leaveTimeoutMs`), then
-   * announces the leave and stops.
+   * announces the leave, lingers `leaveLingerMs` answering probes, and stops. Driven by the peer's clock
+   * (no promise continuation inside), so it runs the same in virtual time.
    */
-  async leave (): Promise<{ handedOff: boolean }> {
-    if (this.#stopped) return { handedOff: true }
+  leave (): Promise<{ handedOff: boolean }> {
+    return new Promise((resolve) => this.leaveThen(resolve))
+  }
+
+  /** `leave()` in callback form (for simulations: `done` runs in the clock's own turn). */
+  leaveThen (done: (r: { handedOff: boolean }) => void): void {
+    if (this.#stopped) { this.#clock.setTimer(0, () => done({ handedOff: true })); return }
     this.#leaving = true
     this.#updateRing()
     const deadline = this.#clock.now() + this.#leaveTimeoutMs
-    let handedOff = false
-    for (;;) {
-      const remaining = await this.#handoffAll()
-      if (remaining === 0) { handedOff = true; break }
-      if (this.#clock.now() >= deadline || this.#stopped) break
-      await new Promise<void>((resolve) => this.#clock.setTimer(this.engine.ctx.config.handoffRetryMs, resolve))
+    const attempt = (): void => {
+      if (this.#stopped) { done({ handedOff: false }); return }
+      this.#handoffAll((remaining) => {
+        if (remaining === 0) { announce(true); return }
+        if (this.#clock.now() >= deadline) { announce(false); return }
+        this.#clock.setTimer(this.engine.ctx.config.handoffRetryMs, attempt)
+      })
     }
-    if (!handedOff) this.#logger.warn('left before every key was handed off (leaveTimeoutMs passed); anti-entropy and the other replicas cover what is missing', { peer: this.id })
-    await this.membership.leave()
-    this.stop()
-    return { handedOff }
+    const announce = (handedOff: boolean): void => {
+      if (!handedOff) this.#logger.warn('left before every key was handed off (leaveTimeoutMs passed); anti-entropy and the other replicas cover what is missing', { peer: this.id })
+      void this.membership.leave()
+      this.#clock.setTimer(this.membership.config.leaveLingerMs + 1, () => {
+        this.stop()
+        done({ handedOff })
+      })
+    }
+    attempt()
   }
 
-  #handoffAll (): Promise<number> {
+  #handoffAll (done: (remaining: number) => void): void {
     const namespaces = this.engine.namespaces()
-    if (namespaces.length === 0) return Promise.resolve(0)
-    return new Promise<number>((resolve) => {
-      let left = namespaces.length
-      let remaining = 0
-      for (const ns of namespaces) {
-        this.engine.rebalancer.handoffNow(ns, (r) => {
-          remaining += r
-          if (--left === 0) resolve(remaining)
-        })
-      }
-    })
+    if (namespaces.length === 0) { done(0); return }
+    let left = namespaces.length
+    let remaining = 0
+    for (const ns of namespaces) {
+      this.engine.rebalancer.handoffNow(ns, (r) => {
+        remaining += r
+        if (--left === 0) done(remaining)
+      })
+    }
   }
 
   /** Stops at once: operations in flight fail with PeerStoppedError, timers stop. The transport stays open. */
