@@ -1,7 +1,7 @@
 /**
  * The entry table: the mechanics under `LocalStore`. It holds the entry and value records in two arenas
  * (`record.ts`, `arena.ts`), indexes them (`key-index.ts`), queues and evicts them (`eviction.ts`),
- * expires and sweeps them (`expiry.ts`), and queues the reports of removals for the hook
+ * expires and sweeps them (`expiry.ts`), and queues the reports of every change for the hooks
  * (`notifications.ts`). `LocalStore` decides what to write (validation, versions, last-writer-wins); the
  * table writes it, keeps the accounting, and removes what no longer fits or has expired. Internal to
  * src/storage: its fields are read directly by `LocalStore`'s hot paths.
@@ -18,7 +18,8 @@
  * - `live`, `tombstones` and `expiring` count the entries of each kind; every entry is indexed once and
  *   linked in the queue its record names;
  * - every value that leaves is reported once to `onRemove` with its reason and counted in `removals`
- *   (tombstones hold no value and are not reported).
+ *   (tombstones hold no value and are not reported there); every change of what is held for a key is
+ *   reported to `onEntryChange` as (held before → held after), in order.
  */
 import type { Clock } from '../env/clock.js'
 import { Arena, newCursor, OFFSET_BITS, OFFSET_MASK } from './arena.js'
@@ -28,7 +29,7 @@ import { MAX_LOGICAL } from './hlc.js'
 import { KeyBuffer } from './key.js'
 import { KeyIndex } from './key-index.js'
 import { Notifier } from './notifications.js'
-import { ENTRY_OVERHEAD_BYTES, type RemovalReason, type ResolvedInit } from './options.js'
+import { ENTRY_OVERHEAD_BYTES, type EntryVersion, type RemovalReason, type ResolvedInit } from './options.js'
 import {
   appendValue, copyBytes, decodeKey, entryRecordBytes, entryRecordOwner, EXPIRES, EXPIRES_AT, EXPOSED, field,
   hashAt, IDLE_UNTIL, INFO, KEY_BYTES, keyStartsWith, killValue, LATIN1, META_BYTES, META_BYTES_IDLE, PHYSICAL,
@@ -87,7 +88,7 @@ export class EntryTable implements EvictionOwner, SweepOwner {
       lru: o.eviction === 'lru', maxBytes: o.maxBytes, maxEntries: o.maxEntries, metaBytes: this.metaBytes, hashSeed: o.hashSeed
     }, this)
     this.writers = new WriterTable(o.writerId)
-    this.notifier = new Notifier(o.onRemove)
+    this.notifier = new Notifier(o.onRemove, o.onEntryChange)
     this.#sweeper = new Sweeper(this.entries, o.maxIdleMs, this)
   }
 
@@ -144,6 +145,17 @@ export class EntryTable implements EvictionOwner, SweepOwner {
     return entry
   }
 
+  /** The version entry `a` holds, for the change hook. */
+  versionAt (a: number): EntryVersion {
+    const ver = field(this.entries, a, VER)
+    return {
+      physical: time(this.entries, a, PHYSICAL),
+      logical: ver & MAX_LOGICAL,
+      writerId: this.writers.idOf(ver >>> 16),
+      tombstone: (field(this.entries, a, INFO) & TOMBSTONE) !== 0
+    }
+  }
+
   // ---------------------------------------------------------------- writing
 
   /**
@@ -159,6 +171,9 @@ export class EntryTable implements EvictionOwner, SweepOwner {
     queues.flushReads()
     const tombstone = value === null
     const vlen = tombstone ? 0 : value.length // once (see LocalStore.set)
+    if (this.notifier.changes) {
+      this.notifier.changed(key, a >= 0 ? this.versionAt(a) : null, { physical, logical, writerId: this.writers.idOf(writer), tombstone })
+    }
     this.writers.retain(writer) // before the old version's writer is released: it may be the same one
     let queue: number
     let stayBytes = -1 // >= 0: the entry stays in its queue, where it weighed this much
@@ -259,9 +274,11 @@ export class EntryTable implements EvictionOwner, SweepOwner {
     const entries = this.entries
     const info = field(entries, a, INFO)
     const notifier = this.notifier
-    if (reason !== null) {
-      this.removals[reason]++
-      if (notifier.removals) notifier.removed(this.decodeKey(a), reason)
+    if (reason !== null) this.removals[reason]++
+    if ((reason !== null && notifier.removals) || notifier.changes) {
+      const key = this.decodeKey(a)
+      if (reason !== null) notifier.removed(key, reason)
+      if (notifier.changes) notifier.changed(key, this.versionAt(a), null)
     }
     const w = weight(entries, a)
     this.queues.unlink(a, (info & QUEUE_BITS) >>> QUEUE_SHIFT, w)
@@ -284,9 +301,13 @@ export class EntryTable implements EvictionOwner, SweepOwner {
     const cursor = newCursor()
     const notifier = this.notifier
     for (let a = this.entries.next(cursor); a >= 0; a = this.entries.next(cursor)) {
-      if ((field(this.entries, a, INFO) & TOMBSTONE) !== 0) continue
-      this.removals.delete++
-      if (notifier.removals) notifier.removed(this.decodeKey(a), 'delete')
+      const tombstone = (field(this.entries, a, INFO) & TOMBSTONE) !== 0
+      if (!tombstone) this.removals.delete++
+      if ((!tombstone && notifier.removals) || notifier.changes) {
+        const key = this.decodeKey(a)
+        if (!tombstone) notifier.removed(key, 'delete')
+        if (notifier.changes) notifier.changed(key, this.versionAt(a), null)
+      }
     }
     this.entries.clear()
     this.values.clear()

@@ -13,10 +13,12 @@
  * - after every public call `bytes <= maxBytes` and entries <= `maxEntries` (`bytes`: Σ key bytes + value
  *   bytes + ENTRY_OVERHEAD_BYTES, tombstones included without a value);
  * - every value that leaves the store is reported once to `onRemove` with its reason and counted
- *   (tombstones hold no value and are not reported);
+ *   (tombstones hold no value and are not reported); every change of what is held for a key is reported
+ *   to `onEntryChange`, so after each public call the last report for a key says what is held for it;
  * - a write refused for its size or key changes nothing;
  * - the version held for a key only grows (last-writer-wins on `(physical, logical, writerId)`); local
- *   writes use the HLC, which has merged every applied version, so they are always the newest.
+ *   writes use the HLC, which has merged every applied version, so they are always the newest. Only
+ *   `clear` and the collection of tombstones drop a key's version altogether.
  *
  * Time: `clock.now()` only, read lazily (a `get` of an entry without TTL or max-idle reads no clock). No
  * timers: expired entries are removed when touched and by an incremental sweep (`expiry.ts`).
@@ -267,7 +269,7 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
       try {
         out.push(this.set(item[0], item[1], item[2]))
       } catch (e) {
-        // Only an onRemove callback can throw here: keep storing, report its first error at the end.
+        // Only a hook can throw here: keep storing, report its first error at the end.
         if (!failed) { failed = true; error = e }
         out.push(this.has(item[0]))
       }
