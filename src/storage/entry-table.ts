@@ -68,7 +68,7 @@ export class EntryTable implements EvictionOwner, SweepOwner {
   tombstones = 0
   expiring = 0
   // Counters
-  readonly removals: Record<RemovalReason, number> = { evict: 0, expire: 0, delete: 0, set: 0 }
+  readonly removals: Record<RemovalReason, number> = { evict: 0, expire: 0, delete: 0, set: 0, moved: 0 }
   tombstonesCollected = 0
   tombstonesDropped = 0
 

@@ -16,9 +16,10 @@ export type EvictionPolicy = 'w-tinylfu' | 'lru'
  *   W-TinyLFU refused to admit);
  * - `'expire'`: its TTL or max-idle time ran out;
  * - `'delete'`: deleted (`delete`, `deleteMany`, `clear`, or a replicated tombstone);
- * - `'set'`: overwritten by a newer value (a local `set` or a replicated write).
+ * - `'set'`: overwritten by a newer value (a local `set` or a replicated write);
+ * - `'moved'`: dropped by `forget`, without a tombstone, because its key's range moved to other peers.
  */
-export type RemovalReason = 'evict' | 'expire' | 'delete' | 'set'
+export type RemovalReason = 'evict' | 'expire' | 'delete' | 'set' | 'moved'
 
 /** The version an entry holds, as the change hook reports it. */
 export interface EntryVersion { readonly physical: number, readonly logical: number, readonly writerId: string, readonly tombstone: boolean }

@@ -18,7 +18,7 @@
  * - a write refused for its size or key changes nothing;
  * - the version held for a key only grows (last-writer-wins on `(physical, logical, writerId)`); local
  *   writes use the HLC, which has merged every applied version, so they are always the newest. Only
- *   `clear` and the collection of tombstones drop a key's version altogether.
+ *   `forget`, `clear` and the collection of tombstones drop a key's version altogether.
  *
  * Time: `clock.now()` only, read lazily (a `get` of an entry without TTL or max-idle reads no clock). No
  * timers: expired entries are removed when touched and by an incremental sweep (`expiry.ts`).
@@ -312,6 +312,24 @@ export class LocalStore implements Iterable<[string, Uint8Array]> {
     let n = 0
     for (const key of keys) if (this.delete(key)) n++
     return n
+  }
+
+  /**
+   * Drops whatever is held for `key`, a value or a tombstone, and leaves no tombstone: for rebalancing,
+   * when the key's range has moved to other peers (so replication may bring the key back). A value is
+   * reported to `onRemove` as `'moved'` (`'expire'` if it had expired). Returns true when an entry was
+   * removed (a value, expired or not, or a tombstone).
+   */
+  forget (key: string): boolean {
+    if (this.#unstorable(key)) return false
+    const t = this.#table
+    const a = t.index.find(this.#key.read(key))
+    if (a < 0) return false
+    const now = this.#clock.now()
+    t.remove(a, t.removalReason(a, now, 'moved'))
+    t.writeMaintenance(now, 0)
+    t.notifier.flush()
+    return true
   }
 
   /**

@@ -186,6 +186,7 @@ type Op =
   | { kind: 'read', key: number, how: 'get' | 'peek' | 'has' | 'getEntry' }
   | { kind: 'advance', ms: number }
   | { kind: 'sweep', work: number }
+  | { kind: 'forget', key: number }
   | { kind: 'clear' }
 
 const KEYS = ['a', 'b', 'c', 'key-1', 'key-2', 'key-3', 'é', '€uro', '😀', 'long-'.repeat(20)]
@@ -215,6 +216,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('read' as const), key, how: fc.constantFrom('get' as const, 'peek' as const, 'has' as const, 'getEntry' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.nat(25) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('sweep' as const), work: fc.integer({ min: 1, max: 20 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('forget' as const), key }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) }
 )
 
@@ -299,6 +301,8 @@ function runAgainstShadow (ops: Op[], config: Config): Set<string> {
       else store.getEntry(k)
     } else if (op.kind === 'sweep') {
       store.sweep(op.work)
+    } else if (op.kind === 'forget') {
+      if (store.forget(KEYS[op.key])) happened.add('forgot')
     } else {
       store.clear()
     }
@@ -312,14 +316,14 @@ function runAgainstShadow (ops: Op[], config: Config): Set<string> {
 }
 
 describe('onEntryChange: a shadow kept from the reports alone equals the store', () => {
-  it('after every call, across random sets, deletes, applies, reads, expiry, sweeps, evictions and clears', () => {
+  it('after every call, across random sets, deletes, applies, reads, expiry, sweeps, evictions, forgets and clears', () => {
     const seen = new Set<string>()
     fc.assert(fc.property(fc.array(opArb, { minLength: 20, maxLength: 150, size: 'max' }), configArb, (ops, config) => {
       for (const what of runAgainstShadow(ops, config)) seen.add(`${config.eviction}:${what}`)
     }), { seed: 20261206, numRuns: 400 })
     // The runs went through every kind of change, under both policies.
     for (const eviction of ['w-tinylfu', 'lru']) {
-      for (const what of ['set', 'delete', 'evict', 'expire', 'applied', 'stale', 'expired-on-arrival', 'expired-still-held', 'collected', 'dropped']) {
+      for (const what of ['set', 'delete', 'evict', 'expire', 'moved', 'applied', 'stale', 'expired-on-arrival', 'expired-still-held', 'forgot', 'collected', 'dropped']) {
         expect(seen, `${eviction}:${what}`).toContain(`${eviction}:${what}`)
       }
     }
