@@ -18,6 +18,7 @@ export {
 export type {
   LocalStoreInit, EvictionPolicy, RemovalReason, StoreEntry, SetOptions, ScanOptions, ScanResult, StoreStats, HlcTimestamp, Version
 } from './storage/index.js'
+export type { EntryVersion } from './storage/index.js'
 export { createHashRing, HashRing, DEFAULT_VNODES, DEFAULT_LOAD_FACTOR, createRingCache, RingCache, RING_SIZE } from './ring/index.js'
 export type { HashRingInit, RingRange, RingCacheInit } from './ring/index.js'
 export { resolveSwimConfig, presetConfig, MEMBERSHIP_PRESETS } from './membership/index.js'

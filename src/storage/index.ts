@@ -9,7 +9,7 @@ export {
   DEFAULT_TOMBSTONE_GRACE_MS, EVICTION_POLICIES, WINDOW_FRACTION, PROTECTED_FRACTION,
   defaultChunkBytes, windowMaximum, protectedMaximum
 } from './options.js'
-export type { LocalStoreInit, EvictionPolicy, RemovalReason } from './options.js'
+export type { LocalStoreInit, EvictionPolicy, RemovalReason, EntryVersion } from './options.js'
 export {
   Hlc, InvalidVersionError, MAX_LOGICAL, compareTimestamps, compareVersions, compareWriterIds,
   isValidTimestamp, assertValidVersion, tickLocal, tickReceive

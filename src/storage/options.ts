@@ -16,9 +16,13 @@ export type EvictionPolicy = 'w-tinylfu' | 'lru'
  *   W-TinyLFU refused to admit);
  * - `'expire'`: its TTL or max-idle time ran out;
  * - `'delete'`: deleted (`delete`, `deleteMany`, `clear`, or a replicated tombstone);
- * - `'set'`: overwritten by a newer value (a local `set` or a replicated write).
+ * - `'set'`: overwritten by a newer value (a local `set` or a replicated write);
+ * - `'moved'`: dropped by `forget`, without a tombstone, because its key's range moved to other peers.
  */
-export type RemovalReason = 'evict' | 'expire' | 'delete' | 'set'
+export type RemovalReason = 'evict' | 'expire' | 'delete' | 'set' | 'moved'
+
+/** The version an entry holds, as the change hook reports it. */
+export interface EntryVersion { readonly physical: number, readonly logical: number, readonly writerId: string, readonly tombstone: boolean }
 
 export const EVICTION_POLICIES: readonly EvictionPolicy[] = ['w-tinylfu', 'lru']
 
@@ -89,6 +93,15 @@ export interface LocalStoreInit {
   tombstoneGraceMs?: number
   /** Called once for every entry that leaves the store, after the store is consistent again. @default none */
   onRemove?: (key: string, reason: RemovalReason) => void
+  /**
+   * Called for every change of what the store holds for a key — a write (set, setMany, apply, delete), a removal
+   * (evict, expire, moved, a tombstone collected or dropped, clear) — with the version held before (null: nothing)
+   * and after (null: nothing). After each public call, for every key, the `after` of its last report equals what the
+   * store holds (getEntry-level, tombstones included; an expired entry not yet removed still counts as held until the
+   * store removes it and reports it). Reports are delivered like onRemove: after the store is consistent, in the
+   * order the changes happened. @default none
+   */
+  onEntryChange?: (key: string, before: EntryVersion | null, after: EntryVersion | null) => void
   /** Hybrid logical clock to version writes with; share one per peer. @default a new `Hlc` on `clock` */
   hlc?: Hlc
   /**
@@ -117,6 +130,7 @@ export interface ResolvedInit {
   eviction: EvictionPolicy
   tombstoneGraceMs: number
   onRemove: ((key: string, reason: RemovalReason) => void) | undefined
+  onEntryChange: ((key: string, before: EntryVersion | null, after: EntryVersion | null) => void) | undefined
   hlc: Hlc
   hashSeed: number
   arenaChunkBytes: number
@@ -176,6 +190,9 @@ export function resolveInit (init: LocalStoreInit): ResolvedInit {
   if (init.onRemove !== undefined && typeof init.onRemove !== 'function') {
     throw new InvalidOptionError('LocalStore: onRemove must be a function (key, reason) => void, or left out')
   }
+  if (init.onEntryChange !== undefined && typeof init.onEntryChange !== 'function') {
+    throw new InvalidOptionError('LocalStore: onEntryChange must be a function (key, before, after) => void, or left out')
+  }
   if (init.hlc !== undefined && !(init.hlc instanceof Hlc)) {
     throw new InvalidOptionError('LocalStore: hlc must be an Hlc from src/storage/hlc.ts, or left out')
   }
@@ -205,6 +222,7 @@ export function resolveInit (init: LocalStoreInit): ResolvedInit {
     eviction,
     tombstoneGraceMs,
     onRemove: init.onRemove,
+    onEntryChange: init.onEntryChange,
     hlc: init.hlc ?? new Hlc(clock),
     hashSeed: hashSeed | 0,
     arenaChunkBytes

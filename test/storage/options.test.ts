@@ -30,6 +30,7 @@ describe('LocalStore options', () => {
     ['empty writerId', { writerId: '' }, /writerId must be a non-empty string/],
     ['missing clock', { clock: undefined as never }, /clock is required/],
     ['onRemove not a function', { onRemove: 'log' as never }, /onRemove must be a function/],
+    ['onEntryChange not a function', { onEntryChange: {} as never }, /onEntryChange must be a function/],
     ['hashSeed not an integer', { hashSeed: 0.5 }, /hashSeed must be a 32-bit integer/],
     ['arenaChunkBytes too large', { arenaChunkBytes: 8 * 1024 * 1024 }, /arenaChunkBytes must be a multiple of 8 between/]
   ])('refuses %s with a message that says how to fix it', (_name, bad, message) => {

@@ -149,7 +149,7 @@ describe('removal reports', () => {
     store.set('c', utf8('1'))
     store.set('d', utf8('1')) // over 3 entries: 'b' is least recently used
     expect(removed).toEqual(['a:set', 'a:delete', 't:expire', 'b:evict'])
-    expect(store.stats().evictions).toEqual({ evict: 1, expire: 1, delete: 1, set: 1 })
+    expect(store.stats().evictions).toEqual({ evict: 1, expire: 1, delete: 1, set: 1, moved: 0 })
     expect(store.stats().expirations).toBe(1)
   })
 
