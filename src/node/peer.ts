@@ -68,6 +68,8 @@ export interface PeerInit extends ReplicationOptions {
   maxQueuedRequestsPerPeer?: number
   /** How long `leave()` waits for its hand-off to be confirmed before it leaves anyway, in ms. @default 10000 */
   leaveTimeoutMs?: number
+  /** While this peer knows no other live member, how often it tries its seeds again, in ms; 0: never. @default 2000 */
+  rejoinIntervalMs?: number
 }
 
 export interface PeerStats {
@@ -80,10 +82,12 @@ export interface PeerStats {
   membership: MembershipCounters
   /** Inbound requests of no known family, refused. */
   unknownFrames: number
+  /** Times this peer, alone, tried its seeds again. */
+  rejoins: number
 }
 
 const PEER_KEYS = new Set(['transport', 'clock', 'random', 'logger', 'id', 'preset', 'membership', 'namespaces', 'defaultNamespace', 'vnodes',
-  'loadFactor', 'ringCache', 'maxBatchItems', 'maxBatchBytes', 'maxInFlightBatchesPerPeer', 'maxQueuedRequestsPerPeer', 'leaveTimeoutMs'])
+  'loadFactor', 'ringCache', 'maxBatchItems', 'maxBatchBytes', 'maxInFlightBatchesPerPeer', 'maxQueuedRequestsPerPeer', 'leaveTimeoutMs', 'rejoinIntervalMs'])
 
 export function createPeer (init: PeerInit): Peer {
   return new Peer(init)
@@ -109,6 +113,10 @@ export class Peer {
   #started = false
   #stopped = false
   #unknownFrames = 0
+  #seeds: Address[] = []
+  #rejoinTimer: TimerHandle | undefined
+  #rejoins = 0
+  readonly #rejoinIntervalMs: number
 
   constructor (init: PeerInit) {
     if (init === null || typeof init !== 'object') throw new InvalidOptionError('createPeer needs an init object: { transport, clock, random, ... }')
@@ -126,6 +134,9 @@ export class Peer {
     if (!Number.isSafeInteger(leaveTimeoutMs) || leaveTimeoutMs < 0) throw new InvalidOptionError(`leaveTimeoutMs must be a whole number of ms >= 0, got ${String(init.leaveTimeoutMs)}`)
     if (init.namespaces !== undefined && !Array.isArray(init.namespaces)) throw new InvalidOptionError('namespaces must be an array of { name, replication, replicas, ... }')
     this.#leaveTimeoutMs = leaveTimeoutMs
+    const rejoin = init.rejoinIntervalMs ?? 2000
+    if (!Number.isSafeInteger(rejoin) || rejoin < 0) throw new InvalidOptionError(`rejoinIntervalMs must be a whole number of ms >= 0 (0: never), got ${String(init.rejoinIntervalMs)}`)
+    this.#rejoinIntervalMs = rejoin
     this.#transport = transport
     this.#clock = clock
     this.address = transport.address
@@ -199,10 +210,30 @@ export class Peer {
   }
 
   /** Joins the mesh through seed addresses; starts the peer if needed. Never rejects. */
+  /**
+   * Joins the mesh through seed addresses; starts the peer if needed. Never rejects: the result says
+   * which seeds answered. While this peer knows no other live member (no seed answered, say during a
+   * partition, or every member it knew died), it tries the seeds again every `rejoinIntervalMs`.
+   */
   async join (seeds: readonly Address[]): Promise<JoinResult> {
     this.start()
-    const result = await this.membership.join(seeds)
-    return result
+    this.#seeds = [...new Set([...this.#seeds, ...seeds])]
+    this.#armRejoin() // armed now, not after the await: under the simulator, continuations wait for the run to yield
+    return await this.membership.join(seeds)
+  }
+
+  #armRejoin (): void {
+    if (this.#rejoinTimer !== undefined || this.#stopped || this.#seeds.length === 0 || this.#rejoinIntervalMs === 0) return
+    this.#rejoinTimer = this.#clock.setTimer(this.#rejoinIntervalMs, () => {
+      this.#rejoinTimer = undefined
+      if (this.#stopped || this.#leaving) return
+      const alone = !this.membership.members().some((m) => m.id !== this.id && (m.state === 'alive' || m.state === 'suspect'))
+      if (alone) {
+        this.#rejoins++
+        void this.membership.join(this.#seeds)
+      }
+      this.#armRejoin()
+    })
   }
 
   /**
@@ -257,6 +288,7 @@ export class Peer {
     if (this.#stopped) return
     this.#stopped = true
     if (this.#ringTimer !== undefined) this.#clock.clearTimer(this.#ringTimer)
+    if (this.#rejoinTimer !== undefined) this.#clock.clearTimer(this.#rejoinTimer)
     this.engine.stop()
     this.#rpc.close()
     this.membership.stop()
@@ -296,7 +328,8 @@ export class Peer {
       replication: this.engine.stats(),
       rpc: { ...this.#rpc.counters, failures: { ...this.#rpc.counters.failures }, malformed: { ...this.#rpc.counters.malformed } },
       membership: this.membership.counters(),
-      unknownFrames: this.#unknownFrames
+      unknownFrames: this.#unknownFrames,
+      rejoins: this.#rejoins
     }
   }
 

@@ -12,7 +12,8 @@
  *    there). Tombstones older than the grace period are left out on both sides: they may already be
  *    collected on one side, and sending them back would resurrect them forever.
  * 3. This peer applies B's entries (last-writer-wins) and writes the wanted ones to B (`repair`).
- * At most `antiEntropyMaxKeys` keys per exchange; the rest in the next rounds. One exchange in flight.
+ * At most `antiEntropyMaxKeys` keys per exchange; the rest in the next rounds. A round exchanges with
+ * `antiEntropyPeersPerRound` co-replicas, in round-robin order; one round in flight at a time.
  */
 import type { StoreEntry } from '../storage/store.js'
 import type { Version } from '../storage/hlc.js'
@@ -24,42 +25,53 @@ import { entriesInBuckets } from './replica-service.js'
 
 export class AntiEntropy {
   readonly #host: CoordinatorHost
-  #busy = false
-  #next = 0
+  #inFlight = 0
+  #nextNamespace = 0
+  /** Per namespace, where the round-robin over co-replicas stands. */
+  readonly #cursor = new WeakMap<NamespaceReplica, number>()
 
   constructor (host: CoordinatorHost) { this.#host = host }
 
-  get busy (): boolean { return this.#busy }
+  get busy (): boolean { return this.#inFlight > 0 }
 
-  /** Starts one exchange for the next namespace (round robin) unless one is in flight. */
+  /**
+   * Starts exchanges for the next namespace (round robin) with the next `antiEntropyPeersPerRound`
+   * co-replicas (round robin over the sorted list, so every pair meets within a bounded number of
+   * rounds, however unlucky a random choice would be), unless the previous round is still in flight.
+   */
   round (namespaces: readonly NamespaceReplica[], done: () => void = () => {}): void {
-    if (this.#busy || namespaces.length === 0) { done(); return }
-    const ns = namespaces[this.#next++ % namespaces.length]
-    this.exchange(ns, done)
+    if (this.#inFlight > 0 || namespaces.length === 0) { done(); return }
+    const ns = namespaces[this.#nextNamespace++ % namespaces.length]
+    const partners = coReplicas(this.#host, ns)
+    if (partners.size === 0) { done(); return }
+    const sorted = [...partners.keys()].sort()
+    const k = Math.min(sorted.length, this.#host.ctx.config.antiEntropyPeersPerRound)
+    const start = (this.#cursor.get(ns) ?? this.#host.ctx.random.int(sorted.length)) % sorted.length
+    this.#cursor.set(ns, start + k)
+    let left = k
+    for (let i = 0; i < k; i++) {
+      const peer = sorted[(start + i) % sorted.length]
+      this.#exchange(ns, peer, partners.get(peer)!, () => { if (--left === 0) done() })
+    }
   }
 
-  /** One exchange of `ns` with a random co-replica. */
+  /** One exchange of `ns` with one co-replica chosen at random (tests and tools). */
   exchange (ns: NamespaceReplica, done: () => void = () => {}): void {
+    const partners = coReplicas(this.#host, ns)
+    const peer = this.#host.ctx.random.pick([...partners.keys()].sort())
+    if (peer === undefined) { done(); return }
+    this.#exchange(ns, peer, partners.get(peer)!, done)
+  }
+
+  #exchange (ns: NamespaceReplica, peer: string, arcIndexes: number[], done: () => void): void {
     const host = this.#host
     const ctx = host.ctx
     const d = ns.digests()
-    const peers = new Map<string, number[]>()
-    for (let i = 0; i < d.arcs.size; i++) {
-      for (const r of ns.replicasAt(d.arcs.arc(i).end)) {
-        if (r === ctx.self || !ctx.isLive(r)) continue
-        let list = peers.get(r)
-        if (list === undefined) { list = []; peers.set(r, list) }
-        list.push(i)
-      }
-    }
-    const candidates = [...peers.keys()].sort()
-    const peer = ctx.random.pick(candidates)
-    if (peer === undefined) { done(); return }
-    this.#busy = true
+    this.#inFlight++
     ctx.counters.antiEntropyRounds++
-    const finish = (): void => { this.#busy = false; done() }
+    const finish = (): void => { this.#inFlight--; done() }
     const ring = ns.ring.checksum()
-    const roots = peers.get(peer)!.map((i) => ({ end: d.arcs.arc(i).end, ...d.root(i) }))
+    const roots = arcIndexes.map((i) => ({ end: d.arcs.arc(i).end, ...d.root(i) }))
     callReplica(host, peer, { type: 'ae-roots', ns: ns.name, ring, roots }, (a) => {
       if (a.kind !== 'reply' || a.reply.type !== 'ae-leaves' || ns.ring.checksum() !== ring) {
         if (a.kind === 'reply' && a.reply.type === 'status' && a.reply.status === 'ring-mismatch') ctx.counters.antiEntropyRingMismatch++
@@ -105,4 +117,20 @@ export class AntiEntropy {
       })
     })
   }
+}
+
+/** The live peers sharing arcs with this peer in `ns`, each with the indexes of the shared arcs. */
+function coReplicas (host: CoordinatorHost, ns: NamespaceReplica): Map<string, number[]> {
+  const ctx = host.ctx
+  const d = ns.digests()
+  const peers = new Map<string, number[]>()
+  for (let i = 0; i < d.arcs.size; i++) {
+    for (const r of ns.replicasAt(d.arcs.arc(i).end)) {
+      if (r === ctx.self || !ctx.isLive(r)) continue
+      let list = peers.get(r)
+      if (list === undefined) { list = []; peers.set(r, list) }
+      list.push(i)
+    }
+  }
+  return peers
 }

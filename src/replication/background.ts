@@ -64,7 +64,8 @@ export class HintReplayer {
         callReplica(host, target, { type: 'write', ns: hint.ns, entry: hint.entry, purpose: 'hint' }, (a) => {
           if (a.kind === 'reply') host.hints.settle(hint, 'delivered')
           else if (a.kind === 'not-owner') host.hints.settle(hint, 'refused')
-          else if (a.kind === 'failed' && (a.reason === 'remote-error' || a.reason === 'unknown-namespace')) host.hints.settle(hint, 'refused')
+          else if (a.kind === 'failed' && a.reason === 'remote-error') host.hints.settle(hint, 'refused')
+          // anything else (unreachable, timeout, a target that does not know the namespace yet): kept for the next round
           if (--left === 0) this.#busy.delete(target)
         })
       }

@@ -20,6 +20,8 @@ export interface ReplicationOptions {
   operationTimeoutMs?: number
   /** Anti-entropy: how often this peer compares one namespace's digests with one co-replica, in ms; 0 disables. @default 5000 */
   antiEntropyIntervalMs?: number
+  /** Anti-entropy: co-replicas compared with per round (round robin over all of them). @default 8 */
+  antiEntropyPeersPerRound?: number
   /** Anti-entropy: most keys compared in one exchange (the rest in later ones). @default 4096 */
   antiEntropyMaxKeys?: number
   /** Leaves of each arc's Merkle tree. @default 32 */
@@ -62,6 +64,7 @@ export const REPLICATION_DEFAULTS: Readonly<ReplicationConfig> = Object.freeze({
   requestTimeoutMs: 1000,
   operationTimeoutMs: 5000,
   antiEntropyIntervalMs: 5000,
+  antiEntropyPeersPerRound: 8,
   antiEntropyMaxKeys: 4096,
   antiEntropyLeaves: 32,
   hintTtlMs: 120_000,

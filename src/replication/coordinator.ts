@@ -139,8 +139,9 @@ export function quorumRead (host: CoordinatorHost, ns: NamespaceReplica, key: st
     if (e === undefined) return newest.value !== null
     return compareVersions(e.version, newest.version) < 0
   }
+  let launching = true // no decision until every replica has been asked (a local answer comes at once)
   const settle = (): void => {
-    if (decidedAt || op.finished) return
+    if (decidedAt || op.finished || launching) return
     if (answers.size >= need) {
       decidedAt = true
       const newest = best
@@ -184,6 +185,8 @@ export function quorumRead (host: CoordinatorHost, ns: NamespaceReplica, key: st
     })
   }
   for (const r of replicas) ask(r)
+  launching = false
+  settle()
 }
 
 // ------------------------------------------------------------------------------------------- writes
@@ -243,8 +246,9 @@ export function quorumWrite (host: CoordinatorHost, ns: NamespaceReplica, entry:
   let replaced = false
   let maybeApplied = false
   let done = false
+  let launching = true
   const settle = (): void => {
-    if (done || op.finished) return
+    if (done || op.finished || launching) return
     if (acks.size >= need) { done = true; decided({ version: entry.version, replaced }); return }
     if (outstanding === 0) {
       done = true
@@ -280,6 +284,8 @@ export function quorumWrite (host: CoordinatorHost, ns: NamespaceReplica, entry:
     })
   }
   for (const r of replicas) send(r)
+  launching = false
+  settle()
 }
 
 /**

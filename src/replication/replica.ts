@@ -88,6 +88,9 @@ export class NamespaceReplica {
 
   get name (): string { return this.def.name }
 
+  /** The id of the peer this replica is on. */
+  get peerId (): string { return this.#ctx.self }
+
   /** The ring this replica's ownership was computed from. */
   get ring (): HashRing { return this.#ring }
 

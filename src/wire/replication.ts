@@ -75,8 +75,12 @@ export type RequestItem =
   | { type: 'write', ns: string, entry: StoreEntry, purpose: WritePurpose }
   /** A client operation forwarded to a coordinator (the key's primary). */
   | { type: 'client', op: ClientOp, ns: string, key: string, readMode: ReadModeWire, value?: Uint8Array, ttlMs: number, delta: number }
-  /** Read-through: the value, a lease to load it, or a wait of up to `waitMs`. */
-  | { type: 'fetch', ns: string, key: string, waitMs: number }
+  /**
+   * Read-through: the value, a lease to load it, or a wait of up to `waitMs`. `staleBefore` > 0 makes it
+   * a refresh (stale-while-revalidate): a value expiring at or before it counts as missing, and the
+   * caller never waits (a lease, or `refused`).
+   */
+  | { type: 'fetch', ns: string, key: string, waitMs: number, staleBefore: number }
   | { type: 'fill', ns: string, key: string, leaseId: number, outcome: FillOutcome, value?: Uint8Array, ttlMs: number, notFoundTtlMs: number }
   | { type: 'scan', ns: string, prefix?: string, pattern?: { source: string, flags: string }, limit: number }
   | { type: 'catalog', entries: WireCatalogEntry[] }
@@ -295,8 +299,8 @@ export function encodeRequestItem (item: RequestItem, limits: WireLimits = DEFAU
       writeSigned(w, item.delta)
       break
     }
-    case 'fetch': // ns, key, waitMs varint
-      writeNs(w, item.ns); w.key(item.key).varint(item.waitMs); break
+    case 'fetch': // ns, key, waitMs varint, staleBefore varint (0: not a refresh)
+      writeNs(w, item.ns); w.key(item.key).varint(item.waitMs).varint(item.staleBefore); break
     case 'fill': // ns, key, leaseId varint, outcome u8, [value], ttlMs varint, notFoundTtlMs varint
       writeNs(w, item.ns)
       w.key(item.key).varint(item.leaseId).u8(enumIndex(FILL_OUTCOMES, item.outcome, 'fill outcome'))
@@ -373,7 +377,8 @@ export function decodeRequestItem (bytes: Uint8Array, limits: WireLimits = DEFAU
     case REQ.fetch: {
       const ns = readNs(r)
       const key = r.key()
-      item = { type: 'fetch', ns, key, waitMs: r.varint() }
+      const waitMs = r.varint()
+      item = { type: 'fetch', ns, key, waitMs, staleBefore: r.varint() }
       break
     }
     case REQ.fill: {

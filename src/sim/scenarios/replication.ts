@@ -101,8 +101,13 @@ export interface ReplicationReport {
   ackedWrites: number
   lostAckedWrites: number
   lostExamples: Array<{ key: string, acked: string, final: string }>
+  /** Keys whose final quorum read failed (their writes cannot be checked: a liveness failure, reported apart). */
+  finalReadFailures: number
+  finalReadErrors: string[]
   convergedAfterHealMs: number
   divergentKeysAtEnd: number
+  /** Up to 5 divergent keys: what each replica holds. */
+  divergentExamples: string[]
   keysMovedFraction: number | null
   idealMovedFraction: number | null
   loaderCalls: number | null
@@ -263,13 +268,16 @@ export function runReplicationScenario (init: ReplicationScenarioInit = {}): Rep
     }
   }
   const live = liveHosts()
-  const divergentKeysAtEnd = divergentKeys(peers, live, rings, workload.allKeys(), o.replicas)
+  const divergentExamples: string[] = []
+  const divergentKeysAtEnd = divergentKeys(peers, live, rings, workload.allKeys(), o.replicas, divergentExamples)
 
   // 4. checks
-  const final = quorumReadAll(sim, peers, live, workload.allKeys())
+  const finalReadErrors: string[] = []
+  const final = quorumReadAll(sim, peers, live, workload.allKeys(), finalReadErrors)
   const lost: Array<{ key: string, acked: string, final: string }> = []
   let lostCount = 0
   for (const w of workload.acked) {
+    if (!final.has(w.key)) continue // the final read failed: counted in finalReadFailures
     const f = final.get(w.key)
     if (f === undefined || compareVersions(f.version, w.version) < 0) {
       lostCount++
@@ -330,8 +338,11 @@ export function runReplicationScenario (init: ReplicationScenarioInit = {}): Rep
     ackedWrites: workload.acked.length,
     lostAckedWrites: lostCount,
     lostExamples: lost,
+    finalReadFailures: finalReadErrors.length,
+    finalReadErrors: finalReadErrors.slice(0, 5),
     convergedAfterHealMs,
     divergentKeysAtEnd,
+    divergentExamples,
     keysMovedFraction,
     idealMovedFraction: has('join') ? round4(o.joiners / (o.peers + o.joiners - (faults.leave ?? 0))) : null,
     loaderCalls: storm?.loaderCalls ?? null,
@@ -371,8 +382,16 @@ function sameEntry (a: StoreEntry | undefined, b: StoreEntry | undefined): boole
   return compareVersions(a.version, b.version) === 0 && (a.value === null) === (b.value === null)
 }
 
-/** Keys whose replicas (in the ring of the live peers) do not all hold the same version. */
-function divergentKeys (peers: Map<string, Peer>, live: readonly string[], rings: ReturnType<typeof createRingCache>, keys: readonly string[], replicas: number): number {
+function describeEntry (e: StoreEntry | undefined): string {
+  if (e === undefined) return 'none'
+  return `${e.value === null ? 'tombstone' : 'value'}@${e.version.physical}.${e.version.logical}.${e.version.writerId}`
+}
+
+/**
+ * Keys whose replicas (in the ring of the live peers) do not all hold the same version; `examples`
+ * gets up to 5 of them described (replica: what it holds).
+ */
+function divergentKeys (peers: Map<string, Peer>, live: readonly string[], rings: ReturnType<typeof createRingCache>, keys: readonly string[], replicas: number, examples?: string[]): number {
   if (live.length === 0) return keys.length
   const ring = rings.ring(live)
   let n = 0
@@ -388,20 +407,26 @@ function divergentKeys (peers: Map<string, Peer>, live: readonly string[], rings
       if (i === 0) first = e
       else if (!sameEntry(first, e)) { same = false; break }
     }
-    if (!same) n++
+    if (!same) {
+      n++
+      if (examples !== undefined && examples.length < 5) {
+        examples.push(`${key}: ` + list.map((p) => `${p}=${describeEntry(peers.get(p)?.engine.namespace(NS)?.store.getEntry(key))}`).join(', '))
+      }
+    }
   }
   return n
 }
 
 /** Quorum-reads every key through random live peers; the entries found (tombstones included). */
-function quorumReadAll (sim: Simulator, peers: Map<string, Peer>, live: readonly string[], keys: readonly string[]): Map<string, StoreEntry | undefined> {
+function quorumReadAll (sim: Simulator, peers: Map<string, Peer>, live: readonly string[], keys: readonly string[], errors: string[]): Map<string, StoreEntry | undefined> {
   const out = new Map<string, StoreEntry | undefined>()
   const random = sim.random.fork('final-reads')
   let left = keys.length
   for (const key of keys) {
     const peer = peers.get(random.pick(live)!)!
     peer.engine.get(NS, key, 'quorum', (err: MeshcacheError | null, e?: StoreEntry) => {
-      out.set(key, err === null ? e : undefined)
+      if (err === null) out.set(key, e)
+      else errors.push(`${key}: ${err.message}`)
       left--
     })
   }
