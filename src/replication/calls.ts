@@ -8,11 +8,11 @@
  * that does not know the namespace yet gets our catalog pushed first and the call is tried once more, so
  * a namespace declared a moment ago works at once on peers that have not heard of it.
  */
-import { MeshcacheError } from '../errors.js'
+import { InvalidKeyError, InvalidOptionError, MeshcacheError, ValueTooLargeError } from '../errors.js'
 import type { TimerHandle } from '../env/clock.js'
 import type { ReplyItem, RequestItem } from '../wire/replication.js'
 import type { CallError, CallOptions, ReplicationContext } from './context.js'
-import { PeerStoppedError, RemoteError, TimeoutError, type OperationOutcome } from './errors.js'
+import { NotANumberError, PeerStoppedError, QuorumNotReachedError, RemoteError, TimeoutError, UnavailableError, UnknownNamespaceError, type OperationOutcome } from './errors.js'
 
 export type ReplicaAnswer =
   | { kind: 'reply', reply: ReplyItem }
@@ -25,11 +25,26 @@ export interface CallHost {
   pushCatalog(peer: string, done: () => void): void
 }
 
-const KNOWN_ERRORS: Record<string, (message: string) => MeshcacheError> = {}
+function withMessage<E extends Error> (err: E, message: string): E {
+  err.message = message
+  return err
+}
 
-/** Lets `errorFromReply` rebuild a typed error from its wire code (the registry of remote error codes). */
-export function registerRemoteError (code: string, make: (message: string) => MeshcacheError): void {
-  KNOWN_ERRORS[code] = make
+/**
+ * The error classes a replica's `error` reply is turned back into, by code. Refusals of the operation
+ * itself (a bad key, a value too large, not a number) had no effect; a primary that could not reach its
+ * quorum or timed out may have applied a forwarded write (`unknown`).
+ */
+const KNOWN_ERRORS: Record<string, (message: string) => MeshcacheError> = {
+  ERR_INVALID_KEY: (m) => new InvalidKeyError(m),
+  ERR_INVALID_OPTION: (m) => new InvalidOptionError(m),
+  ERR_VALUE_TOO_LARGE: (m) => withMessage(new ValueTooLargeError('value', 0, 0), m),
+  ERR_NOT_A_NUMBER: (m) => new NotANumberError(m),
+  ERR_UNKNOWN_NAMESPACE: (m) => withMessage(new UnknownNamespaceError(''), m),
+  ERR_QUORUM_NOT_REACHED: (m) => withMessage(new QuorumNotReachedError('', 0, 0, 'unknown'), m),
+  ERR_TIMEOUT: (m) => new TimeoutError(m, 'unknown'),
+  ERR_UNAVAILABLE: (m) => new UnavailableError(m, 'unknown'),
+  ERR_PEER_STOPPED: () => new PeerStoppedError('unknown')
 }
 
 /** A typed error for an `error` reply item: the known class for its code, else RemoteError. */

@@ -203,7 +203,6 @@ export function makeEntry (ctx: ReplicationContext, ns: NamespaceReplica, key: s
 
 /** Checks a key and value against this namespace's store limits before anything is sent (no side effect). */
 function checkWrite (ns: NamespaceReplica, key: string, value: Uint8Array | null, ttlMs: number): void {
-  if (typeof key !== 'string' || key.length === 0) throw new InvalidOptionError('a key must be a non-empty string')
   if (!(Number.isFinite(ttlMs) && ttlMs >= 0)) throw new InvalidOptionError(`ttlMs must be a number of milliseconds >= 0 (0: the namespace default), got ${String(ttlMs)}`)
   ns.checkWritable(key, value)
 }
