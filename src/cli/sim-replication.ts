@@ -3,7 +3,7 @@
  * [--json] [--history FILE] ...`: parses the flags, runs the scenario (src/sim/scenarios/replication.ts),
  * prints the report (one JSON object with --json, a table otherwise) and writes the Jepsen history.
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { InvalidOptionError } from '../errors.js'
 import { NEMESIS_KINDS, runReplicationScenario, type NemesisKind, type ReplicationReport, type ReplicationScenarioInit } from '../sim/scenarios/replication.js'
 import { parseDuration, parseNumber, parsePeers, parseProbability, parseSeed } from '../sim/validate.js'
@@ -127,4 +127,53 @@ export function formatReplicationReport (r: ReplicationReport): string {
   ]
   const width = Math.max(...rows.map(([k]) => k.length))
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n'
+}
+
+/** Reads a scenario file's options when it names the replication scenario; undefined for other scenarios. */
+export function replicationScenarioFile (path: string): ReplicationScenarioInit | undefined {
+  let file: Record<string, unknown>
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  } catch (err) {
+    throw new InvalidOptionError(`cannot read scenario file ${path}: ${(err as Error).message}`)
+  }
+  if (file.scenario !== 'replication') return undefined
+  const { scenario: _s, ...rest } = file
+  const known = new Set(['mode', 'peers', 'seed', 'replicas', 'nemesis', 'joiners', 'leavers', 'clients', 'keys', 'thinkMs', 'warmupSeconds',
+    'durationSeconds', 'quietSeconds', 'preset', 'latencyMs', 'jitterMs', 'loss', 'fetchStorm'])
+  const unknown = Object.keys(rest).filter((k) => !known.has(k))
+  if (unknown.length > 0) throw new InvalidOptionError(`scenario file ${path}: unknown option(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`)
+  return rest as ReplicationScenarioInit
+}
+
+/** `meshcache sim replication ...` (argv without the scenario word); returns the exit code. */
+export async function replicationCommand (argv: string[], io: { out: (t: string) => void, err: (t: string) => void }, base: ReplicationScenarioInit = {}, scenarioWord = 'replication'): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) { io.out(SIM_REPLICATION_HELP); return 0 }
+  let args: ReplicationArgs
+  try {
+    const { randomInt } = await import('node:crypto')
+    args = parseReplicationArgs(argv, () => randomInt(0, 2 ** 32 - 1), base)
+  } catch (err) {
+    if (err instanceof InvalidOptionError) { io.err(`meshcache sim: ${err.message}\n`); return 2 }
+    throw err
+  }
+  const seed = args.options.seed!
+  const kept: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--seed') { i++; continue }
+    if (argv[i].startsWith('--seed=')) continue
+    kept.push(argv[i])
+  }
+  const replay = ['meshcache', 'sim', scenarioWord, ...kept, '--seed', String(seed)].join(' ')
+  let result
+  try {
+    result = runReplicationCli(args)
+  } catch (err) {
+    if (err instanceof InvalidOptionError) { io.err(`meshcache sim: ${err.message}\n`); return 2 }
+    throw err
+  }
+  io.out(result.text)
+  const line = `seed ${seed} — replay: ${replay}\n`
+  if (args.json) io.err(line); else io.out(`\n${line}${args.history !== undefined ? `history written to ${args.history}\n` : ''}`)
+  return 0
 }

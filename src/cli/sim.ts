@@ -17,7 +17,9 @@ export const SIM_HELP = `meshcache sim SCENARIO [options]
 
 Scenarios:
   membership                SWIM + Lifeguard membership on a simulated network
-  FILE.json                 a scenario file ({"scenario": "membership", ...options}); flags override it
+  replication               full peers with clients and a nemesis: lost writes, convergence, rebalancing,
+                            fetch storm ('meshcache sim replication --help' for its options)
+  FILE.json                 a scenario file ({"scenario": "membership" or "replication", ...options}); flags override it
 
 Options:
   --peers N                 number of peers (default 100)
@@ -98,7 +100,7 @@ export function parseSimArgs (argv: readonly string[], randomSeed: () => number)
     }
     options = rest as MembershipScenarioInit
   }
-  if (scenario !== 'membership') throw new InvalidOptionError(`unknown scenario '${scenario}'; available: membership`)
+  if (scenario !== 'membership') throw new InvalidOptionError(`unknown scenario '${scenario}'; available: membership, replication`)
 
   const str = (k: string): string | undefined => { const v = flags.get(k); return typeof v === 'string' ? v : undefined }
   if (str('peers') !== undefined) options.peers = parsePeers(str('peers')!, '--peers')
@@ -149,6 +151,21 @@ export function replayCommand (argv: readonly string[], seed: number): string {
 }
 
 export async function simCommand (argv: string[], io: CliIo): Promise<number> {
+  const first = argv.findIndex((a) => !a.startsWith('--'))
+  const scenario = first >= 0 ? argv[first] : undefined
+  if (scenario === 'replication' || (scenario !== undefined && scenario.endsWith('.json'))) {
+    const { replicationCommand, replicationScenarioFile } = await import('./sim-replication.js')
+    const rest = argv.filter((_, i) => i !== first)
+    if (scenario === 'replication') return await replicationCommand(rest, io)
+    let base
+    try {
+      base = replicationScenarioFile(scenario)
+    } catch (err) {
+      if (err instanceof InvalidOptionError) { io.err(`meshcache sim: ${err.message}\n`); return 2 }
+      throw err
+    }
+    if (base !== undefined) return await replicationCommand(rest, io, base, scenario)
+  }
   if (argv.includes('--help') || argv.includes('-h')) { io.out(SIM_HELP); return 0 }
   let args: SimArgs
   try {

@@ -334,7 +334,7 @@ export function runReplicationScenario (init: ReplicationScenarioInit = {}): Rep
     fail,
     info,
     byOp: t,
-    latencyMs: { p50: lat.length > 0 ? percentile(lat, 50) : 0, p99: lat.length > 0 ? percentile(lat, 99) : 0, max: lat.length > 0 ? Math.max(...lat) : 0 },
+    latencyMs: { p50: lat.length > 0 ? round2(percentile(lat, 50)) : 0, p99: lat.length > 0 ? round2(percentile(lat, 99)) : 0, max: lat.length > 0 ? round2(Math.max(...lat)) : 0 },
     ackedWrites: workload.acked.length,
     lostAckedWrites: lostCount,
     lostExamples: lost,
@@ -358,6 +358,7 @@ export function runReplicationScenario (init: ReplicationScenarioInit = {}): Rep
 }
 
 function round4 (x: number): number { return Math.round(x * 10_000) / 10_000 }
+function round2 (x: number): number { return Math.round(x * 100) / 100 }
 
 function describe (e: NemesisEvent): unknown {
   const { atMs: _at, type: _type, ...rest } = e as NemesisEvent & Record<string, unknown>
