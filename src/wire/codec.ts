@@ -172,6 +172,12 @@ export class Writer {
 
   get length (): number { return this.#pos }
 
+  /** Empties the writer, keeping its buffer (a scratch writer reused for many small messages). */
+  reset (): this {
+    this.#pos = 0
+    return this
+  }
+
   #ensure (n: number): void {
     const need = this.#pos + n
     if (need > this.limits.maxFrameBytes) throw new EncodeError(`frame would be over the limit of ${this.limits.maxFrameBytes} bytes`)
@@ -212,6 +218,22 @@ export class Writer {
   }
 
   string (s: string, maxBytes: number, what = 'string'): this {
+    const n = s.length
+    if (n <= 128) {
+      // Fast path for short ASCII strings (keys, ids, names): bytes written straight from the code units.
+      let ascii = true
+      for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break }
+      if (ascii) {
+        if (n > maxBytes) throw new EncodeError(`${what} of ${n} bytes is over the limit of ${maxBytes}`)
+        this.varint(n)
+        this.#ensure(n)
+        const buf = this.#buf
+        let pos = this.#pos
+        for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i)
+        this.#pos = pos
+        return this
+      }
+    }
     if (!s.isWellFormed()) throw new EncodeError(`${what} is not well-formed UTF-16 (it has a lone surrogate)`)
     return this.bytes(utf8Encoder.encode(s), maxBytes, what)
   }

@@ -7,7 +7,8 @@ import '../../src/polyfill.js'
 
 const sections: Array<[string, () => Promise<{ run: (args: string[]) => Promise<void> }>]> = [
   ['store', async () => await import('./store.js')],
-  ['ring', async () => await import('./ring.js')]
+  ['ring', async () => await import('./ring.js')],
+  ['peer', async () => await import('./peer.js')]
 ]
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'))
