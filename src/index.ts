@@ -10,7 +10,7 @@ export { TransportError } from './transport/transport.js'
 export {
   WIRE_VERSION, DEFAULT_WIRE_LIMITS, DecodeError, EncodeError, resolveWireLimits, encodeMessage, decodeMessage, MessageType
 } from './wire/index.js'
-export type { WireLimits, DecodeErrorReason, Message, MessageTypeName, ValueVersion, ReplyStatus } from './wire/index.js'
+export type { WireLimits, DecodeErrorReason, Message, MessageTypeName } from './wire/index.js'
 export {
   LocalStore, ENTRY_OVERHEAD_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_KEY_BYTES, EVICTION_POLICIES,
   Hlc, compareTimestamps, compareVersions
