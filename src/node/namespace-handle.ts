@@ -27,7 +27,7 @@ export interface WriteOptions {
   ttlMs?: number
 }
 
-export interface ScanOptions extends ScanRequest {}
+export type ScanOptions = ScanRequest
 
 export interface ScanPage<T> {
   items: Array<{ key: string, value: T }>

@@ -98,7 +98,6 @@ export class Peer {
   readonly address: Address
   readonly membership: MembershipNode
   readonly engine: ReplicationEngine
-  readonly #transport: Transport
   readonly #clock: Clock
   readonly #logger: Logger
   readonly #warnOnce: (key: string, msg: string, fields?: Record<string, unknown>) => void
@@ -137,7 +136,6 @@ export class Peer {
     const rejoin = init.rejoinIntervalMs ?? 2000
     if (!Number.isSafeInteger(rejoin) || rejoin < 0) throw new InvalidOptionError(`rejoinIntervalMs must be a whole number of ms >= 0 (0: never), got ${String(init.rejoinIntervalMs)}`)
     this.#rejoinIntervalMs = rejoin
-    this.#transport = transport
     this.#clock = clock
     this.address = transport.address
     this.id = init.id ?? transport.address

@@ -81,7 +81,8 @@ export class ReplicationEngine implements FetchHost {
   constructor (init: ReplicationEngineInit) {
     const counters = zeroCounters()
     const warnOnce = logOnce(init.logger)
-    const engine = this
+    const isStopped = (): boolean => this.#stopped
+    const currentRing = (): HashRing => this.#ring
     this.ctx = {
       self: init.self,
       config: init.config,
@@ -91,10 +92,10 @@ export class ReplicationEngine implements FetchHost {
       warnOnce,
       hlc: init.hlc,
       counters,
-      ring: () => engine.#ring,
+      ring: currentRing,
       isLive: init.isLive,
       call: init.call,
-      get stopped () { return engine.#stopped }
+      get stopped () { return isStopped() }
     }
     this.#hashSeed = init.hashSeed
     this.#ring = createHashRing({ peers: [init.self] })

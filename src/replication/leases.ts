@@ -19,7 +19,7 @@
  * (extra callers are told to load themselves). Pure: the caller passes times and holds the callbacks.
  */
 
-export type LeaseAnswer<W> =
+export type LeaseAnswer =
   | { kind: 'granted', leaseId: number }
   | { kind: 'wait' }
   /** Too many waiters or leases: the caller should load without the mesh's single flight. */
@@ -62,7 +62,7 @@ export class FetchLeases<W> {
   get activeLeases (): number { return this.#leases.size }
 
   /** A fetch of `key` missed at the primary: grant a lease, or park `waiter` until `deadlineMs`. */
-  acquire (key: string, holder: string, waiter: W, nowMs: number, deadlineMs: number): LeaseAnswer<W> {
+  acquire (key: string, holder: string, waiter: W, nowMs: number, deadlineMs: number): LeaseAnswer {
     const lease = this.#leases.get(key)
     if (lease === undefined || lease.expiresAtMs <= nowMs) {
       if (lease === undefined && this.#leases.size >= this.maxKeys) return { kind: 'refused' }

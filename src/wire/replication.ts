@@ -29,7 +29,7 @@
 import { MAX_LOGICAL } from '../storage/hlc.js'
 import type { Version } from '../storage/hlc.js'
 import type { StoreEntry } from '../storage/store.js'
-import { DecodeError, DEFAULT_WIRE_LIMITS, EncodeError, Reader, WIRE_VERSION, Writer } from './codec.js'
+import { DecodeError, DEFAULT_WIRE_LIMITS, EncodeError, Reader, varintLength, WIRE_VERSION, Writer } from './codec.js'
 import type { WireLimits } from './codec.js'
 import { MESSAGE_LIMITS } from './messages.js'
 
@@ -278,9 +278,17 @@ function readCursor (r: Reader): RangeCursor | undefined {
 
 // ------------------------------------------------------------------------------------------- items
 
+/** One scratch writer per limits object: items are encoded into it and copied out sized exactly. */
+const scratchWriters = new WeakMap<WireLimits, Writer>()
+function scratch (limits: WireLimits): Writer {
+  let w = scratchWriters.get(limits)
+  if (w === undefined) { w = new Writer(limits, 4096); scratchWriters.set(limits, w) }
+  return w.reset()
+}
+
 /** Encodes one request item (`[type u8][body]`, no length prefix). Throws EncodeError on a limit. */
 export function encodeRequestItem (item: RequestItem, limits: WireLimits = DEFAULT_WIRE_LIMITS): Uint8Array {
-  const w = new Writer(limits, 64)
+  const w = scratch(limits)
   // hasOwn: a type such as 'toString' must not pick up a property of Object.prototype
   const code = Object.hasOwn(REQ, item.type) ? REQ[item.type] : undefined
   if (code === undefined) throw new EncodeError(`unknown request item type ${JSON.stringify((item as { type: unknown }).type)}`)
@@ -455,7 +463,7 @@ export function decodeRequestItem (bytes: Uint8Array, limits: WireLimits = DEFAU
 
 /** Encodes one reply item. Throws EncodeError on a limit. */
 export function encodeReplyItem (item: ReplyItem, limits: WireLimits = DEFAULT_WIRE_LIMITS): Uint8Array {
-  const w = new Writer(limits, 64)
+  const w = scratch(limits)
   const code = Object.hasOwn(REP, item.type) ? REP[item.type] : undefined
   if (code === undefined) throw new EncodeError(`unknown reply item type ${JSON.stringify((item as { type: unknown }).type)}`)
   w.u8(code)
@@ -601,16 +609,33 @@ export function decodeReplyItem (bytes: Uint8Array, limits: WireLimits = DEFAULT
 /** Frames already-encoded items into one batch (request or reply) frame. Throws EncodeError on a limit. */
 export function encodeBatch (frame: 'batch' | 'batch-reply', items: readonly Uint8Array[], limits: WireLimits = DEFAULT_WIRE_LIMITS): Uint8Array {
   if (frame !== 'batch' && frame !== 'batch-reply') throw new EncodeError(`unknown batch frame ${JSON.stringify(frame)}; use batch or batch-reply`)
-  let size = 2 + 8
-  for (const it of items) size += it.byteLength + 4
-  const w = new Writer(limits, Math.min(size, limits.maxFrameBytes))
-  w.u8(WIRE_VERSION).u8(frame === 'batch' ? ReplicationFrame.batch : ReplicationFrame.batchReply)
-  writeCount(w, items.length, 'batch')
+  if (items.length > limits.maxListLength) throw new EncodeError(`batch of ${items.length} items is over the list limit of ${limits.maxListLength}`)
+  // sized exactly and written in one pass (the items are encoded already)
+  let size = 2 + varintLength(items.length)
   for (const it of items) {
     if (it.byteLength === 0) throw new EncodeError('empty batch item (an item has at least its type byte)')
-    w.bytes(it, limits.maxFrameBytes, 'batch item')
+    size += varintLength(it.byteLength) + it.byteLength
   }
-  return w.finish()
+  if (size > limits.maxFrameBytes) throw new EncodeError(`frame would be over the limit of ${limits.maxFrameBytes} bytes`)
+  const out = new Uint8Array(size)
+  out[0] = WIRE_VERSION
+  out[1] = frame === 'batch' ? ReplicationFrame.batch : ReplicationFrame.batchReply
+  let pos = writeVarintAt(out, 2, items.length)
+  for (const it of items) {
+    pos = writeVarintAt(out, pos, it.byteLength)
+    out.set(it, pos)
+    pos += it.byteLength
+  }
+  return out
+}
+
+function writeVarintAt (out: Uint8Array, pos: number, v: number): number {
+  while (v >= 0x80) {
+    out[pos++] = (v % 128) | 0x80
+    v = Math.floor(v / 128)
+  }
+  out[pos++] = v
+  return pos
 }
 
 /**

@@ -35,7 +35,7 @@ function buildMesh (): { sim: Simulator, peers: Peer[] } {
     sim.addHost(address, (ctx) => {
       const peer = createPeer({
         transport: ctx.transport, clock: ctx.clock, random: ctx.random, ringCache: rings, defaultNamespace: false,
-        antiEntropyIntervalMs: 0, maxInFlightBatchesPerPeer: 4,
+        antiEntropyIntervalMs: 0,
         namespaces: i === 1 ? [{ name: 'async', replication: 'async', replicas: 3 }, { name: 'sync', replication: 'sync', replicas: 3 }] : []
       })
       peers.push(peer)

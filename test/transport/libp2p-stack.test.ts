@@ -16,7 +16,8 @@ import { pipe } from 'it-pipe'
 import { createLibp2p } from 'libp2p'
 import type { IdentifyResult } from '@libp2p/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { decodeMessage, encodeMessage, type Message } from '../../src/wire/index.js'
+import { decodeBatch, decodeReplyItem, decodeRequestItem, encodeBatch, encodeReplyItem, encodeRequestItem } from '../../src/wire/index.js'
+import type { ReplyItem, RequestItem } from '../../src/wire/index.js'
 
 const PROTOCOL = '/meshcache/smoke/1.0.0'
 
@@ -34,16 +35,20 @@ async function createNode () {
 
 type Node = Awaited<ReturnType<typeof createNode>>
 
-/** What the server side answers: a `get` of key k is answered with the value `value-of-k`. */
-function answer (msg: Message): Message {
-  if (msg.type !== 'get') return { type: 'error', requestId: 0, code: 'ERR_UNEXPECTED', message: `unexpected ${msg.type}` }
+/** What the server side answers: a `read` of key k is answered with the value `value-of-k`. */
+function answer (item: RequestItem): ReplyItem {
+  if (item.type !== 'read') return { type: 'error', code: 'ERR_UNEXPECTED', message: `unexpected ${item.type}` }
   return {
-    type: 'reply',
-    requestId: msg.requestId,
-    status: 'ok',
-    value: new TextEncoder().encode(`value-of-${msg.key}`),
-    version: { physical: 1_700_000_000_000, logical: 0, writer: 'server' }
+    type: 'entry',
+    entry: { key: item.key, value: new TextEncoder().encode(`value-of-${item.key}`), version: { physical: 1_700_000_000_000, logical: 0, writerId: 'server' } }
   }
+}
+
+/** One batch frame in, one batch-reply frame out: every item answered in order. */
+function serve (frame: Uint8Array): Uint8Array {
+  const batch = decodeBatch(frame)
+  if (batch.frame !== 'batch') throw new Error(`unexpected ${batch.frame} frame`)
+  return encodeBatch('batch-reply', batch.items.map((item) => encodeReplyItem(answer(decodeRequestItem(item)))))
 }
 
 describe('libp2p 3 stack (tcp, noise, yamux, identify, ping) on Node 20', () => {
@@ -61,7 +66,7 @@ describe('libp2p 3 stack (tcp, noise, yamux, identify, ping) on Node 20', () => 
         duplex.source,
         (source) => lp.decode(source),
         async function * (source) {
-          for await (const frame of source) yield encodeMessage(answer(decodeMessage(frame.subarray())))
+          for await (const frame of source) yield serve(frame.subarray())
         },
         (source) => lp.encode(source),
         duplex.sink
@@ -95,27 +100,31 @@ describe('libp2p 3 stack (tcp, noise, yamux, identify, ping) on Node 20', () => 
   })
 
   it('exchanges length-prefixed meshcache frames over one custom protocol stream', async () => {
-    const requests: Message[] = [
-      { type: 'get', requestId: 1, ns: 'default', key: 'alpha' },
-      { type: 'get', requestId: 2, ns: 'default', key: 'k'.repeat(4000) }, // spans several yamux/noise chunks
-      { type: 'get', requestId: 3, ns: 'default', key: 'γ' }
+    const requests: RequestItem[] = [
+      { type: 'read', ns: 'default', key: 'alpha', noProxy: false },
+      { type: 'read', ns: 'default', key: 'k'.repeat(4000), noProxy: false }, // spans several yamux/noise chunks
+      { type: 'read', ns: 'default', key: 'γ', noProxy: false }
     ]
     const stream = await a.dialProtocol(b.peerId, PROTOCOL)
     expect(stream.protocol).toBe(PROTOCOL)
     const duplex = messageStreamToDuplex(stream)
     const replies = await pipe(
-      requests.map((m) => encodeMessage(m)),
+      requests.map((item) => encodeBatch('batch', [encodeRequestItem(item)])),
       (source) => lp.encode(source),
       duplex,
       (source) => lp.decode(source),
       async (source) => {
-        const out: Message[] = []
-        for await (const frame of source) out.push(decodeMessage(frame.subarray()))
+        const out: ReplyItem[] = []
+        for await (const frame of source) {
+          const batch = decodeBatch(frame.subarray())
+          if (batch.frame !== 'batch-reply') throw new Error(`unexpected ${batch.frame} frame`)
+          out.push(...batch.items.map((item) => decodeReplyItem(item)))
+        }
         return out
       }
     )
-    expect(replies.map((r) => r.type === 'reply' ? [r.requestId, new TextDecoder().decode(r.value)] : r)).toEqual(
-      requests.map((r) => r.type === 'get' ? [r.requestId, `value-of-${r.key}`] : r)
+    expect(replies.map((r) => r.type === 'entry' ? [r.entry.key, new TextDecoder().decode(r.entry.value!)] : r)).toEqual(
+      requests.map((r) => r.type === 'read' ? [r.key, `value-of-${r.key}`] : r)
     )
   })
 
