@@ -177,6 +177,8 @@ export function runReplicationScenario (init: ReplicationScenarioInit = {}): Rep
   const seeds = [address('p', 1), address('p', 2), address('p', 3)].slice(0, o.peers)
   const startHost = (addr: string): void => {
     sim.addHost(addr, (ctx) => {
+      // a peer that left is gone for good: the nemesis may still "restart" its host, which then runs nothing
+      if (left.has(addr)) return { stop: () => {} }
       const peer = createPeer({
         transport: ctx.transport, clock: ctx.clock, random: ctx.random, logger: ctx.logger, preset: o.preset, ringCache: rings, defaultNamespace: false,
         namespaces: addr === seeds[0] ? [{ name: NS, replication: o.mode, replicas: o.replicas }] : []
