@@ -33,6 +33,8 @@ Options:
   --no-fetch-storm          skip the fetch storm
   --json                    print one JSON report on stdout
   --history FILE            write the operation history (Jepsen format, JSON lines)
+  --seeds FROM:TO           run every seed of the range: one line per seed (a JSON report per line with
+                            --json), then a summary (lost writes, divergent keys, convergence)
 `
 
 export interface ReplicationArgs {
@@ -40,9 +42,11 @@ export interface ReplicationArgs {
   json: boolean
   history?: string
   seedGiven: boolean
+  /** --seeds FROM:TO: run every seed in the range and summarise. */
+  seeds?: { from: number, to: number }
 }
 
-const VALUE_FLAGS = new Set(['mode', 'peers', 'seed', 'replicas', 'nemesis', 'joiners', 'leavers', 'clients', 'keys', 'duration', 'warmup', 'quiet',
+const VALUE_FLAGS = new Set(['mode', 'peers', 'seed', 'seeds', 'replicas', 'nemesis', 'joiners', 'leavers', 'clients', 'keys', 'duration', 'warmup', 'quiet',
   'preset', 'latency', 'jitter', 'loss', 'history'])
 
 function whole (name: string, text: string, min = 0): number {
@@ -56,6 +60,7 @@ export function parseReplicationArgs (argv: readonly string[], randomSeed: () =>
   const o: ReplicationScenarioInit = { ...base }
   let json = false
   let history: string | undefined
+  let seeds: { from: number, to: number } | undefined
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]
     if (!token.startsWith('--')) throw new InvalidOptionError(`unexpected argument ${JSON.stringify(token)} (see 'meshcache sim replication --help')`)
@@ -73,6 +78,15 @@ export function parseReplicationArgs (argv: readonly string[], randomSeed: () =>
         break
       case 'peers': o.peers = parsePeers(value, '--peers'); break
       case 'seed': o.seed = parseSeed(value, '--seed'); break
+      case 'seeds': {
+        const m = /^(\d+):(\d+)$/.exec(value)
+        if (m === null) throw new InvalidOptionError(`--seeds takes FROM:TO (e.g. 1:50), got ${JSON.stringify(value)}`)
+        const from = parseSeed(m[1], '--seeds')
+        const to = parseSeed(m[2], '--seeds')
+        if (to < from) throw new InvalidOptionError(`--seeds: ${to} is below ${from}`)
+        seeds = { from, to }
+        break
+      }
       case 'replicas': o.replicas = whole('--replicas', value, 1); break
       case 'nemesis': {
         const list = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
@@ -97,10 +111,11 @@ export function parseReplicationArgs (argv: readonly string[], randomSeed: () =>
       case 'history': history = value; break
     }
   }
+  if (seeds !== undefined && (o.seed !== undefined || history !== undefined)) throw new InvalidOptionError('--seeds runs many seeds: it does not go with --seed or --history')
   const seedGiven = o.seed !== undefined
-  if (o.seed === undefined) o.seed = randomSeed()
+  if (o.seed === undefined) o.seed = seeds?.from ?? randomSeed()
   if (history !== undefined) o.history = true
-  return { options: o, json, history, seedGiven }
+  return { options: o, json, history, seedGiven, seeds }
 }
 
 /** Runs the scenario for the CLI; returns the text to print and writes the history file. */
@@ -157,6 +172,7 @@ export async function replicationCommand (argv: string[], io: { out: (t: string)
     if (err instanceof InvalidOptionError) { io.err(`meshcache sim: ${err.message}\n`); return 2 }
     throw err
   }
+  if (args.seeds !== undefined) return runSeeds(args, io)
   const seed = args.options.seed!
   const kept: string[] = []
   for (let i = 0; i < argv.length; i++) {
@@ -175,5 +191,32 @@ export async function replicationCommand (argv: string[], io: { out: (t: string)
   io.out(result.text)
   const line = `seed ${seed} — replay: ${replay}\n`
   if (args.json) io.err(line); else io.out(`\n${line}${args.history !== undefined ? `history written to ${args.history}\n` : ''}`)
+  return 0
+}
+
+/** `--seeds FROM:TO`: one run per seed, one line each, and a summary line. */
+function runSeeds (args: ReplicationArgs, io: { out: (t: string) => void, err: (t: string) => void }): number {
+  const { from, to } = args.seeds!
+  let lost = 0
+  let acked = 0
+  let divergent = 0
+  let neverConverged = 0
+  let readFailures = 0
+  let maxConverged = 0
+  for (let seed = from; seed <= to; seed++) {
+    const { report: r } = runReplicationScenario({ ...args.options, seed, history: false })
+    lost += r.lostAckedWrites
+    acked += r.ackedWrites
+    divergent += r.divergentKeysAtEnd
+    readFailures += r.finalReadFailures
+    if (r.convergedAfterHealMs < 0) neverConverged++
+    else maxConverged = Math.max(maxConverged, r.convergedAfterHealMs)
+    io.out(args.json
+      ? JSON.stringify(r) + '\n'
+      : `seed ${seed}: lost ${r.lostAckedWrites}/${r.ackedWrites}, divergent ${r.divergentKeysAtEnd}, converged ${r.convergedAfterHealMs} ms, ops ${r.ok} ok ${r.fail} fail ${r.info} info, moved ${r.keysMovedFraction ?? '-'}, ${r.wallSeconds} s\n`)
+  }
+  const summary = `${to - from + 1} seeds: lostAckedWrites ${lost} of ${acked}, divergentKeysAtEnd ${divergent}, never converged ${neverConverged}, ` +
+    `slowest convergence ${maxConverged} ms, final reads failed ${readFailures}\n`
+  if (args.json) io.err(summary); else io.out(summary)
   return 0
 }
