@@ -158,6 +158,7 @@ export class Peer {
       clock,
       logger: this.#logger.child({ component: 'rpc' }),
       requestTimeoutMs: config.requestTimeoutMs,
+      slowRequestTimeoutMs: config.operationTimeoutMs,
       maxBatchItems: init.maxBatchItems,
       maxBatchBytes: init.maxBatchBytes,
       maxInFlightBatches: init.maxInFlightBatchesPerPeer,

@@ -32,8 +32,13 @@ export interface RpcInit {
   clock: Clock
   logger: Logger
   limits?: WireLimits
-  /** Timeout of a batch, in ms. */
+  /** Timeout of a batch of replica items (reads, writes, transfers, anti-entropy), in ms. */
   requestTimeoutMs: number
+  /**
+   * Timeout of a batch of client items forwarded to a coordinator (`client`, `fill`), which may wait on
+   * replicas of their own, in ms. @default 5 × requestTimeoutMs
+   */
+  slowRequestTimeoutMs?: number
   /** Items per batch at most. @default 256 */
   maxBatchItems?: number
   /** Bytes of items per batch at most. @default 1 MiB */
@@ -59,6 +64,8 @@ export interface RpcCounters {
   encodeErrors: number
   /** Items sent again alone after a reply batch overflowed. */
   resentAlone: number
+  /** Inbound items answered ERR_TIMEOUT because they did not finish before their batch's deadline. */
+  itemsTimedOut: number
   /** Failed batches, by reason. */
   failures: Partial<Record<CallFailure, number>>
   /** Inbound frames or items refused, by reason. */
@@ -67,20 +74,29 @@ export interface RpcCounters {
 
 interface Pending { bytes: Uint8Array, cb: CallCallback, resent: boolean }
 
+/** Replica items travel in the fast lane; items a coordinator answers after calls of its own, in the slow lane. */
+type Lane = 'fast' | 'slow'
+
 interface Destination {
   address: Address
+  lane: Lane
+  timeoutMs: number
   queue: Pending[]
   queuedBytes: number
   inFlight: number
 }
 
 const OVERLOADED_REPLY: ReplyItem = { type: 'status', status: 'overloaded' }
+/** Type bytes of the request items that travel in the slow lane (see `Lane`). */
+const CLIENT_ITEM = 0x03
+const FILL_ITEM = 0x05
 
 export class BatchingRpc {
   readonly #transport: Transport
   readonly #clock: Clock
   readonly #limits: WireLimits
   readonly #timeoutMs: number
+  readonly #slowTimeoutMs: number
   readonly #maxItems: number
   readonly #maxBytes: number
   readonly #maxInFlight: number
@@ -93,7 +109,7 @@ export class BatchingRpc {
   #closed = false
   readonly counters: RpcCounters = {
     batchesSent: 0, itemsSent: 0, bytesSent: 0, batchesReceived: 0, itemsReceived: 0, bytesReceived: 0,
-    overloaded: 0, encodeErrors: 0, resentAlone: 0, failures: {}, malformed: {}
+    overloaded: 0, encodeErrors: 0, resentAlone: 0, itemsTimedOut: 0, failures: {}, malformed: {}
   }
 
   constructor (init: RpcInit) {
@@ -101,6 +117,7 @@ export class BatchingRpc {
     this.#clock = init.clock
     this.#limits = init.limits ?? DEFAULT_WIRE_LIMITS
     this.#timeoutMs = init.requestTimeoutMs
+    this.#slowTimeoutMs = init.slowRequestTimeoutMs ?? 5 * init.requestTimeoutMs
     this.#maxItems = init.maxBatchItems ?? 256
     this.#maxBytes = Math.min(init.maxBatchBytes ?? 1024 * 1024, this.#limits.maxFrameBytes - 64)
     this.#maxInFlight = init.maxInFlightBatches ?? 4
@@ -129,11 +146,12 @@ export class BatchingRpc {
       return
     }
     const address = this.#addressOf(peer)
+    const lane: Lane = item.type === 'client' || item.type === 'fill' ? 'slow' : 'fast'
+    const dest = this.#dest(address, lane)
     if (options?.solo === true || options?.timeoutMs !== undefined) {
-      this.#send(this.#dest(address), [{ bytes, cb, resent: false }], options.timeoutMs ?? this.#timeoutMs, false)
+      this.#send(dest, [{ bytes, cb, resent: false }], options.timeoutMs ?? dest.timeoutMs, false)
       return
     }
-    const dest = this.#dest(address)
     if (dest.queue.length >= this.#maxQueued) {
       this.counters.overloaded++
       this.#later(cb, 'overloaded', `more than ${this.#maxQueued} requests wait for ${address}`)
@@ -159,11 +177,12 @@ export class BatchingRpc {
     }
   }
 
-  #dest (address: Address): Destination {
-    let d = this.#dests.get(address)
+  #dest (address: Address, lane: Lane): Destination {
+    const id = lane === 'fast' ? address : `${address}\u0000slow`
+    let d = this.#dests.get(id)
     if (d === undefined) {
-      d = { address, queue: [], queuedBytes: 0, inFlight: 0 }
-      this.#dests.set(address, d)
+      d = { address, lane, timeoutMs: lane === 'fast' ? this.#timeoutMs : this.#slowTimeoutMs, queue: [], queuedBytes: 0, inFlight: 0 }
+      this.#dests.set(id, d)
     }
     return d
   }
@@ -194,7 +213,7 @@ export class BatchingRpc {
       }
       const items = dest.queue.splice(0, n)
       dest.queuedBytes -= bytes
-      this.#send(dest, items, this.#timeoutMs, true)
+      this.#send(dest, items, dest.timeoutMs, true)
     }
   }
 
@@ -256,7 +275,7 @@ export class BatchingRpc {
       if (r.type === 'status' && r.status === 'overloaded' && !items[i].resent && items.length > 1) {
         // the reply batch overflowed a frame: this one goes again, alone
         this.counters.resentAlone++
-        this.#send(dest, [{ ...items[i], resent: true }], this.#timeoutMs, false)
+        this.#send(dest, [{ ...items[i], resent: true }], dest.timeoutMs, false)
         continue
       }
       items[i].cb(null, r)
@@ -296,12 +315,26 @@ export class BatchingRpc {
     const replies = new Array<Uint8Array | undefined>(n)
     let left = n
     let sent = false
+    let deadline: TimerHandle | undefined
     const finish = (): void => {
       if (sent) return
       sent = true
+      if (deadline !== undefined) this.#clock.clearTimer(deadline)
       respond(this.#replyFrame(replies as Uint8Array[]))
     }
     if (n === 0) { finish(); return }
+    // One slow item (a read that asks a partitioned source, a forwarded write waiting for its quorum) must
+    // not hold the others past the requester's timeout: at 80 % of it, the batch goes back with the items
+    // still running answered ERR_TIMEOUT (their outcome is unknown to the requester).
+    const slow = decoded.items.some((it) => it[0] === CLIENT_ITEM || it[0] === FILL_ITEM)
+    deadline = this.#clock.setTimer(Math.floor((slow ? this.#slowTimeoutMs : this.#timeoutMs) * 0.8), () => {
+      deadline = undefined
+      if (sent) return
+      this.counters.itemsTimedOut += left
+      const late = encodeReplyItem({ type: 'error', code: 'ERR_TIMEOUT', message: 'the peer did not finish this request in time' }, this.#limits)
+      for (let i = 0; i < n; i++) if (replies[i] === undefined) replies[i] = late
+      finish()
+    })
     for (let i = 0; i < n; i++) {
       let item: RequestItem
       try {
@@ -315,7 +348,7 @@ export class BatchingRpc {
       }
       let answered = false
       handle(item, (reply) => {
-        if (answered) return
+        if (answered || sent) return
         answered = true
         try {
           replies[i] = encodeReplyItem(reply, this.#limits)

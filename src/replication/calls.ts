@@ -75,6 +75,8 @@ export function callReplica (host: CallHost, peer: string, item: RequestItem, do
       if (reply.status === 'overloaded' || reply.status === 'stopped') { done({ kind: 'failed', reason: reply.status, maybeApplied: false }); return }
     }
     if (reply.type === 'error') {
+      // the replica gave up on this item so that the rest of its batch could go back in time
+      if (reply.code === 'ERR_TIMEOUT') { done({ kind: 'failed', reason: 'timeout', maybeApplied: true }); return }
       done({ kind: 'failed', reason: 'remote-error', maybeApplied: false, error: errorFromReply(reply.code, reply.message, 'none') })
       return
     }

@@ -224,7 +224,29 @@ export function runReplicationScenario (init: ReplicationScenarioInit = {}): Rep
     : []
   const faults: Record<string, number> = {}
   for (const e of events) faults[e.type] = (faults[e.type] ?? 0) + 1
-  scripted(sim, events, { onEvent: (entry) => history.add(sim.now(), 'nemesis', 'info', entry.event.type, undefined, undefined, describe(entry.event)) })
+  // A partition planned before some peers joined puts each of them on a random side (the simulated
+  // network would otherwise put every host missing from the groups into one more group of its own).
+  const partitionRandom = sim.random.fork('partition-sides')
+  const planned = events.map((e): NemesisEvent => {
+    if (e.type !== 'partition') return e
+    return { atMs: e.atMs, type: 'mark', label: `partition:${events.indexOf(e)}` }
+  })
+  for (const e of events) {
+    if (e.type !== 'partition') continue
+    sim.schedule(sim.startMs + e.atMs, () => {
+      const groups = e.groups.map((g) => g.slice())
+      const listed = new Set(groups.flat())
+      for (const addr of peers.keys()) if (!listed.has(addr)) groups[partitionRandom.int(groups.length)].push(addr)
+      sim.network.partition(groups)
+      history.add(sim.now(), 'nemesis', 'info', 'partition', undefined, undefined, { groups })
+    })
+  }
+  scripted(sim, planned, {
+    onEvent: (entry) => {
+      if (entry.event.type === 'mark' && entry.event.label.startsWith('partition:')) return
+      history.add(sim.now(), 'nemesis', 'info', entry.event.type, undefined, undefined, describe(entry.event))
+    }
+  })
   // holders before the first join, for keysMovedFraction
   let holdersBefore: Map<string, Set<string>> | undefined
   const joinTimes: number[] = []
