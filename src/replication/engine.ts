@@ -309,6 +309,10 @@ export class ReplicationEngine implements FetchHost {
     }
   }
 
+  orphanAccepted (ns: NamespaceReplica): void {
+    this.rebalancer.scheduleHandoff(ns, this.ctx.config.handoffDelayMs)
+  }
+
   replicateInBackground (ns: NamespaceReplica, entry: StoreEntry, targets: readonly string[]): void {
     replicateInBackground(this, ns, entry, targets)
   }

@@ -29,6 +29,8 @@ export type Respond = (reply: ReplyItem) => void
 export interface ReplicaHost {
   readonly ctx: ReplicationContext
   namespace(name: string): NamespaceReplica | undefined
+  /** A key this peer does not replicate in its view was stored (a hand-off): a hand-off pass must follow. */
+  orphanAccepted(ns: NamespaceReplica): void
 }
 
 type ReplicaItem = Extract<RequestItem, { type: 'read' | 'write' | 'range-pull' | 'ae-roots' | 'ae-sync' | 'scan' }>
@@ -45,13 +47,12 @@ export function serveReplicaItem (host: ReplicaHost, from: string, item: Replica
   }
   switch (item.type) {
     case 'read': serveRead(host, ns, item, respond); break
-    case 'write': serveWrite(ctx, ns, item, respond); break
+    case 'write': serveWrite(host, from, ns, item, respond); break
     case 'range-pull': respond(serveRangePull(ns, item)); break
     case 'ae-roots': respond(serveRoots(ctx, ns, item)); break
     case 'ae-sync': respond(serveSync(ctx, ns, item)); break
     case 'scan': respond(serveScan(ctx, ns, item)); break
   }
-  void from
 }
 
 function notOwner (ctx: ReplicationContext, ns: NamespaceReplica, point: number): ReplyItem {
@@ -94,9 +95,16 @@ export function readOwned (host: ReplicaHost, ns: NamespaceReplica, key: string,
   }
 }
 
-function serveWrite (ctx: ReplicationContext, ns: NamespaceReplica, item: Extract<RequestItem, { type: 'write' }>, respond: Respond): void {
+function serveWrite (host: ReplicaHost, from: string, ns: NamespaceReplica, item: Extract<RequestItem, { type: 'write' }>, respond: Respond): void {
+  const ctx = host.ctx
   const p = ns.point(item.entry.key)
-  if (!ns.owns(p)) { respond(notOwner(ctx, ns, p)); return }
+  if (!ns.owns(p)) {
+    // A hand-off from a peer that routes without itself (it is leaving, or our view of it is behind):
+    // we take the key if we would replicate it once that peer is gone, and hand it on ourselves if the
+    // ring then says otherwise.
+    if (item.purpose !== 'handoff' || !ns.ownsWithout(from, p)) { respond(notOwner(ctx, ns, p)); return }
+    host.orphanAccepted(ns)
+  }
   ctx.counters.replicaWrites++
   let status
   try {

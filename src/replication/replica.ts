@@ -60,6 +60,8 @@ export class NamespaceReplica {
   #digests: RangeDigests | null = null
   #incoming: IncomingArc[] = []
   #incomingSet: ArcSet = ArcSet.EMPTY
+  /** `ownsWithout` memo for the current ring: peer -> the arcs this peer would replicate without it. */
+  readonly #without = new Map<string, ArcSet>()
   /** Digests rebuilt so far (ring changes), for stats. */
   digestRebuilds = 0
 
@@ -100,6 +102,22 @@ export class NamespaceReplica {
   /** Whether this peer replicates the key at `point` in its current view. */
   owns (point: number): boolean { return this.#arcs.has(point) }
 
+  /**
+   * Whether this peer would replicate the key at `point` once `peer` is gone from the ring: a peer that
+   * hands its keys off before leaving already routes without itself, while the others still count it.
+   * Memoised per (ring, peer): one ring build per leaving peer, not per key.
+   */
+  ownsWithout (peer: string, point: number): boolean {
+    if (!this.#ring.has(peer)) return this.owns(point)
+    let arcs = this.#without.get(peer)
+    if (arcs === undefined) {
+      arcs = new ArcSet(replicaArcs(this.#ring.withoutPeer(peer), this.#ctx.self, this.def.replicas))
+      if (this.#without.size >= 4) this.#without.clear()
+      this.#without.set(peer, arcs)
+    }
+    return arcs.has(point)
+  }
+
   /** The key's replicas in the current view, primary first. */
   replicasAt (point: number): string[] {
     const out: string[] = []
@@ -114,6 +132,7 @@ export class NamespaceReplica {
   setRing (ring: HashRing): void {
     if (ring === this.#ring) return
     this.#ring = ring
+    this.#without.clear()
     this.#arcs = new ArcSet(replicaArcs(ring, this.#ctx.self, this.def.replicas))
     this.#digests = null
     this.#incoming = this.#incoming.filter((a) => this.#arcs.has(a.end))
